@@ -1,0 +1,82 @@
+//! The crate's error types: one small type per failure, each `Error + Send + Sync`, with a
+//! message that says what went wrong and what to do.
+
+use std::fmt;
+
+/// `Lock::release()` on a lock that is not locked (Python's `RuntimeError: release unlocked
+/// lock`). Nothing changed.
+///
+/// # Examples
+///
+/// ```
+/// let lock = threading::blocking::Lock::new();
+/// let err = lock.release().unwrap_err();
+/// assert!(err.to_string().contains("not locked"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseUnlockedError(pub(crate) ());
+
+impl fmt::Display for ReleaseUnlockedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "release() of a Lock that is not locked: release a lock once per acquire, \
+             or let its guard release it",
+        )
+    }
+}
+
+impl std::error::Error for ReleaseUnlockedError {}
+
+/// Why `Semaphore::release(n)` or `BoundedSemaphore::release(n)` failed. Nothing changed:
+/// the release is all or nothing.
+///
+/// # Examples
+///
+/// ```
+/// use threading::blocking::BoundedSemaphore;
+/// use threading::SemaphoreReleaseError;
+///
+/// let sem = BoundedSemaphore::new(2);
+/// let permit = sem.acquire();
+/// permit.forget();
+/// // One permit is out: releasing two would pass the initial value.
+/// let err = sem.release(2).unwrap_err();
+/// assert_eq!(err, SemaphoreReleaseError::AboveInitial { value: 1, initial: 2, n: 2 });
+/// assert_eq!(sem.value(), 1);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SemaphoreReleaseError {
+    /// `release(0)`: Python's `ValueError: n must be one or more`.
+    ZeroPermits,
+    /// A `BoundedSemaphore` would rise above its initial value (Python's `ValueError:
+    /// Semaphore released too many times`).
+    AboveInitial {
+        /// The value before the failed release.
+        value: usize,
+        /// The bound, the semaphore's initial value.
+        initial: usize,
+        /// The number of permits the call tried to release.
+        n: usize,
+    },
+    /// The count would pass the largest a semaphore can hold (`usize::MAX / 2`).
+    Overflow,
+}
+
+impl fmt::Display for SemaphoreReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ZeroPermits => f.write_str("release(0): release at least one permit"),
+            Self::AboveInitial { value, initial, n } => write!(
+                f,
+                "BoundedSemaphore released too many times: releasing {n} at value {value} \
+                 would pass its initial value {initial}; release only permits that were acquired"
+            ),
+            Self::Overflow => f.write_str(
+                "semaphore count overflow: a semaphore holds at most usize::MAX / 2 permits",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SemaphoreReleaseError {}

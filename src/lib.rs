@@ -1,0 +1,81 @@
+//! Python's `threading` module, and the asyncio twins of its primitives, for Rust.
+//!
+//! Every primitive comes in **two forms over one state**:
+//!
+//! - the **async form**, `threading::X`: its waits are futures, run on tokio, and time out
+//!   on tokio's timer;
+//! - the **blocking form**, [`threading::blocking::X`](blocking): its waits park the calling
+//!   OS thread and time out on a deadline of their own. It needs no runtime at all.
+//!
+//! One instance serves both worlds at once: a [`Lock`] held by a plain thread is awaited by
+//! a task, an [`Event`] set by a task wakes parked threads, a [`Semaphore`] acquired in async
+//! code is released from a thread. `x.blocking()` and `x.as_async()` convert between the
+//! forms of one instance for free (a pointer cast), so even a `static` lock serves both.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use threading::Lock;
+//!
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() {
+//! let lock = Arc::new(Lock::new());
+//!
+//! // A plain thread takes the lock...
+//! let held = lock.clone().into_blocking().acquire_owned();
+//!
+//! // ...a task waits for it, with a timeout...
+//! assert!(lock.acquire_timeout(Duration::from_millis(20)).await.is_none());
+//!
+//! // ...and gets it once the thread lets go.
+//! std::thread::spawn(move || drop(held));
+//! let _guard = lock.acquire().await;
+//! # }
+//! ```
+//!
+//! # Python → Rust
+//!
+//! | Python | Rust (async form; the blocking form has the same names) |
+//! |---|---|
+//! | `Lock()` | [`Lock::new()`], [`Lock::new_fair()`] (`const`) |
+//! | `lock.acquire()` / `with lock:` | [`Lock::acquire`] → [`LockGuard`], released on drop |
+//! | `lock.acquire(blocking=False)` | [`Lock::try_acquire`] → `Option<LockGuard>` |
+//! | `lock.acquire(timeout=t)` | [`Lock::acquire_timeout`] → `Option<LockGuard>` |
+//! | `lock.release()` | [`Lock::release`] → `Result` (error if unlocked) |
+//! | `lock.locked()` | [`Lock::locked`] |
+//! | `Semaphore(n)` / `BoundedSemaphore(n)` | [`Semaphore::new`], [`BoundedSemaphore::new`] |
+//! | `sem.acquire(...)` | `acquire`, `try_acquire`, `acquire_timeout` → [`SemaphoreGuard`] |
+//! | `sem.release(n)` | `release(n)` → `Result` |
+//! | `Event()` | [`Event::new()`]: `set`, `clear`, `is_set`, `wait`, `wait_timeout` → `bool` |
+//! | `threading.TIMEOUT_MAX` | [`TIMEOUT_MAX`] |
+//!
+//! # Semantics, in both forms
+//!
+//! - **Timeouts never return early.** The deadline is fixed when the call starts; a zero
+//!   timeout is a try; a timeout above [`TIMEOUT_MAX`] waits forever.
+//! - **Cancel safety.** Dropping an async wait never loses a wake-up, a permit or the lock:
+//!   what it was handed passes on to the next waiter.
+//! - **Fairness.** `new` gives throughput first (a newcomer may take a just-released lock,
+//!   but a waiter that has waited about a millisecond is handed it); `new_fair` gives strict
+//!   FIFO hand-off, as asyncio.
+//! - **Blocking calls on a tokio runtime** never panic: on a multi-thread runtime they wait
+//!   inside `block_in_place`; on a current-thread runtime they park the thread as std's
+//!   locks do (waiting there for a task of that runtime deadlocks: use the async form).
+//! - **No poisoning**, as Python: a panic while holding a guard releases it.
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
+mod error;
+mod event;
+mod forms;
+mod lock;
+mod semaphore;
+mod wait;
+
+pub mod blocking;
+
+pub use error::{ReleaseUnlockedError, SemaphoreReleaseError};
+pub use event::Event;
+pub use lock::{Lock, LockGuard, OwnedLockGuard};
+pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};
+pub use wait::deadline::TIMEOUT_MAX;
