@@ -225,3 +225,38 @@ fn event_timeout_races_set() {
         assert_eq!(e.waiters(), 0);
     });
 }
+
+/// Eventual fairness on a default lock: a waiter that lost a wake-up to a barging newcomer
+/// queues again at the front and is then owed a hand-off (under loom "overdue" means
+/// "requeued once"). Every interleaving ends with each party served and the lock free.
+#[test]
+fn barging_then_hand_off_to_overdue_waiter() {
+    loom::model(|| {
+        let l = Arc::new(lock(false));
+        assert!(l.try_acquire());
+        let served = Arc::new(AtomicUsize::new(0));
+
+        let (l1, s1) = (l.clone(), served.clone());
+        let waiter = thread::spawn(move || {
+            if !l1.try_acquire() {
+                assert!(block(&*l1, Deadline::Never));
+            }
+            s1.fetch_add(1, Ordering::SeqCst);
+            l1.release(1).unwrap();
+        });
+        let (l2, s2) = (l.clone(), served.clone());
+        let barger = thread::spawn(move || {
+            if !l2.try_acquire() {
+                assert!(block(&*l2, Deadline::Never));
+            }
+            s2.fetch_add(1, Ordering::SeqCst);
+            l2.release(1).unwrap();
+        });
+        l.release(1).unwrap();
+        waiter.join().unwrap();
+        barger.join().unwrap();
+        assert_eq!(served.load(Ordering::SeqCst), 2);
+        assert_eq!(l.available(), 1);
+        assert!(!l.has_waiters());
+    });
+}

@@ -183,21 +183,23 @@ impl Permits {
         // The bound is checked once, against the counter as it stands under the lock;
         // nothing has changed yet, so an error changes nothing.
         self.check(self.available(), n)?;
-        if self.fair {
-            let mut left = n;
-            while left > 0 && list.pop_front(GRANTED, &mut wakes) {
-                left -= 1;
-                if wakes.is_full() {
-                    // Wake this batch outside the lock, then carry on with the rest.
-                    drop(list);
-                    wakes.wake_all();
-                    list = self.queue.lock();
-                }
+        // Fair instances hand every permit to the front waiter. Default instances hand
+        // permits only to front waiters that are overdue (eventual fairness), before any
+        // permit reaches the counter where a newcomer could take it.
+        let mut left = n;
+        while left > 0 && list.front().is_some_and(|front| self.fair || front.overdue) {
+            list.pop_front(GRANTED, &mut wakes);
+            left -= 1;
+            if wakes.is_full() {
+                // Wake this batch outside the lock, then carry on with the rest.
+                drop(list);
+                wakes.wake_all();
+                list = self.queue.lock();
             }
-            self.add_free(left, &list);
-        } else {
-            self.add_free(n, &list);
-            self.wake_for_free(list, n, &mut wakes);
+        }
+        self.add_free(left, &list);
+        if !self.fair && left > 0 {
+            self.wake_for_free(list, left, &mut wakes);
         }
         Ok(())
     }
