@@ -214,10 +214,15 @@ impl BlockingEvent {
     /// Block until the flag is set; returns at once if it is.
     ///
     /// # Runtime threads
-    /// Never panics. On a tokio multi-thread runtime's worker it waits inside
-    /// `block_in_place`; on a current-thread runtime it parks the thread, and if the setter
-    /// is a task of that same runtime this deadlocks: use [`Event::wait`](crate::Event::wait)
-    /// there.
+    /// A set event returns at once, on any thread. If it must wait on a thread of a tokio
+    /// multi-thread runtime, it waits inside `block_in_place`; on a current-thread runtime
+    /// it parks the thread, and if the setter is a task of that same runtime this
+    /// deadlocks: use [`Event::wait`](crate::Event::wait) there.
+    ///
+    /// # Panics
+    /// Only where tokio refuses `block_in_place`, which its public API cannot tell
+    /// beforehand: a wait inside a `LocalSet` driven by a multi-thread runtime panics with
+    /// tokio's message. Use the async form there.
     ///
     /// # Examples
     ///
@@ -237,7 +242,7 @@ impl BlockingEvent {
     /// flag; a timeout above [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
     ///
     /// # Runtime threads
-    /// As [`wait`](Self::wait).
+    /// As [`wait`](Self::wait), including its `# Panics`.
     ///
     /// # Examples
     ///

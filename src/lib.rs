@@ -58,9 +58,11 @@
 //! - **Fairness.** `new` gives throughput first (a newcomer may take a just-released lock,
 //!   but a waiter that has waited about a millisecond is handed it); `new_fair` gives strict
 //!   FIFO hand-off, as asyncio.
-//! - **Blocking calls on a tokio runtime** never panic: on a multi-thread runtime they wait
-//!   inside `block_in_place`; on a current-thread runtime they park the thread as std's
-//!   locks do (waiting there for a task of that runtime deadlocks: use the async form).
+//! - **Blocking calls on a tokio runtime** do not panic: on a multi-thread runtime they
+//!   wait inside `block_in_place`; on a current-thread runtime they park the thread as std's
+//!   locks do (waiting there for a task of that runtime deadlocks: use the async form). The
+//!   one exception is a wait inside a `LocalSet` driven by a multi-thread runtime, where
+//!   tokio refuses `block_in_place` and its public API cannot tell beforehand.
 //! - **No poisoning**, as Python: a panic while holding a guard releases it.
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]

@@ -310,11 +310,16 @@ impl BlockingLock {
     /// Block until the lock is free and take it; the guard releases it when dropped.
     ///
     /// # Runtime threads
-    /// Never panics. A free lock is just taken. If it must wait on a tokio multi-thread
-    /// runtime's worker, it waits inside `block_in_place`, so the worker's other tasks
+    /// A free lock is just taken, on any thread. If it must wait on a thread of a tokio
+    /// multi-thread runtime, it waits inside `block_in_place`, so the worker's other tasks
     /// (perhaps the one that will release) carry on elsewhere. On a current-thread
     /// runtime it parks the thread as std's locks do: if the holder is a task of that same
     /// runtime, this deadlocks; use [`Lock::acquire`](crate::Lock::acquire) there.
+    ///
+    /// # Panics
+    /// Only where tokio refuses `block_in_place`, which its public API cannot tell
+    /// beforehand: a wait inside a `LocalSet` driven by a multi-thread runtime panics with
+    /// tokio's message. Use the async form there.
     ///
     /// # Examples
     ///
@@ -337,7 +342,7 @@ impl BlockingLock {
     /// [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
     ///
     /// # Runtime threads
-    /// As [`acquire`](Self::acquire).
+    /// As [`acquire`](Self::acquire), including its `# Panics`.
     ///
     /// # Examples
     ///
@@ -357,7 +362,7 @@ impl BlockingLock {
     /// and can move to another thread.
     ///
     /// # Runtime threads
-    /// As [`acquire`](Self::acquire).
+    /// As [`acquire`](Self::acquire), including its `# Panics`.
     ///
     /// # Examples
     ///

@@ -132,11 +132,16 @@ macro_rules! semaphore {
             /// Block until a permit is free and take it; the guard gives it back when dropped.
             ///
             /// # Runtime threads
-            /// Never panics. A free permit is just taken. If it must wait on a tokio
-            /// multi-thread runtime's worker, it waits inside `block_in_place`, so the
-            /// worker's other tasks carry on elsewhere. On a current-thread runtime it parks
-            /// the thread: if the releaser is a task of that same runtime, this deadlocks;
-            /// use the async form's `acquire` there.
+            /// A free permit is just taken, on any thread. If it must wait on a thread of a
+            /// tokio multi-thread runtime, it waits inside `block_in_place`, so the worker's
+            /// other tasks carry on elsewhere. On a current-thread runtime it parks the
+            /// thread: if the releaser is a task of that same runtime, this deadlocks; use
+            /// the async form's `acquire` there.
+            ///
+            /// # Panics
+            /// Only where tokio refuses `block_in_place`, which its public API cannot tell
+            /// beforehand: a wait inside a `LocalSet` driven by a multi-thread runtime
+            /// panics with tokio's message. Use the async form there.
             ///
             /// # Examples
             ///
@@ -160,7 +165,7 @@ macro_rules! semaphore {
             /// [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
             ///
             /// # Runtime threads
-            /// As [`acquire`](Self::acquire).
+            /// As [`acquire`](Self::acquire), including its `# Panics`.
             ///
             /// # Examples
             ///
@@ -180,7 +185,7 @@ macro_rules! semaphore {
             /// alive and can move to another thread.
             ///
             /// # Runtime threads
-            /// As [`acquire`](Self::acquire).
+            /// As [`acquire`](Self::acquire), including its `# Panics`.
             ///
             /// # Examples
             ///
