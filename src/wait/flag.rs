@@ -10,9 +10,9 @@
 //! the lock. A granted node returns true even if the flag was cleared before it ran
 //! (CONFORMANCE E-7, A-9): it reports the wake-up, not a later read of the flag.
 
+use super::machine::Source;
 use super::queue::{List, Queue, WakeList};
 use super::sync::{AtomicUsize, Ordering};
-use super::wait::Source;
 use super::waiter::GRANTED;
 
 const SET: usize = 1;

@@ -15,8 +15,8 @@ use loom::thread;
 
 use super::deadline::Deadline;
 use super::flag::Flag;
+use super::machine::{block, WaitFuture};
 use super::permits::Permits;
-use super::wait::{block, WaitFuture};
 
 /// Poll `fut` once with a waker that does nothing.
 fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {

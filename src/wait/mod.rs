@@ -15,7 +15,7 @@
 //!   and tasks wait side by side in one queue.
 //! - [`queue`]: the intrusive list behind a mutex held only to link, unlink or move a grant;
 //!   wakes happen after it is released.
-//! - [`wait`]: the one state machine of a wait (try, enqueue, re-check, finish, cancel),
+//! - [`machine`]: the one state machine of a wait (try, enqueue, re-check, finish, cancel),
 //!   driven by parking ([`block`]) or by polling ([`WaitFuture`]).
 //! - [`deadline`]: fixed once; too large means forever.
 //! - [`sync`]: std or loom.
@@ -29,10 +29,10 @@
 
 pub(crate) mod deadline;
 pub(crate) mod flag;
+pub(crate) mod machine;
 pub(crate) mod permits;
 pub(crate) mod queue;
 pub(crate) mod sync;
-pub(crate) mod wait;
 pub(crate) mod waiter;
 
 #[cfg(all(test, loom))]
@@ -40,5 +40,5 @@ mod loom_tests;
 
 pub(crate) use deadline::Deadline;
 pub(crate) use flag::Flag;
+pub(crate) use machine::{block, WaitFuture};
 pub(crate) use permits::{Permits, ReleaseFault, MAX_PERMITS};
-pub(crate) use wait::{block, WaitFuture};

@@ -31,9 +31,9 @@
 //! A dropped wait that was granted a permit releases it through the same path; one that
 //! was woken and gives up wakes the next waiter if a permit is still free (`pass_on`).
 
+use super::machine::Source;
 use super::queue::{List, Queue, WakeList};
 use super::sync::{AtomicUsize, MutexGuard, Ordering};
-use super::wait::Source;
 use super::waiter::{GRANTED, WOKEN};
 
 const QUEUED: usize = 1;

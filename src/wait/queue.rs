@@ -169,7 +169,7 @@ impl List {
             (*self.head).with_links(|l| {
                 Some(Front {
                     epoch: l.epoch,
-                    overdue: l.since.map_or(false, |s| sync::overdue(s, l.requeued)),
+                    overdue: l.since.is_some_and(|s| sync::overdue(s, l.requeued)),
                 })
             })
         }

@@ -51,14 +51,17 @@ pub(crate) use loom::cell::UnsafeCell;
 #[cfg(not(loom))]
 pub(crate) type Stamp = std::time::Instant;
 #[cfg(loom)]
-pub(crate) type Stamp = ();
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stamp;
 
 #[cfg(not(loom))]
 pub(crate) fn stamp() -> Stamp {
     std::time::Instant::now()
 }
 #[cfg(loom)]
-pub(crate) fn stamp() -> Stamp {}
+pub(crate) fn stamp() -> Stamp {
+    Stamp
+}
 
 /// How long a waiter of a default (barging) instance may be overtaken before a release
 /// hands it the lock or permit directly. parking_lot uses 0.5 ms; SPEC asks for about 1 ms.
