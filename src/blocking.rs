@@ -20,7 +20,11 @@
 //! assert!(done.is_set() && !lock.locked());
 //! ```
 
+pub use crate::condition::BlockingCondition as Condition;
 pub use crate::event::BlockingEvent as Event;
 pub use crate::lock::BlockingLock as Lock;
+pub use crate::rlock::BlockingOwnedRLockGuard as OwnedRLockGuard;
+pub use crate::rlock::BlockingRLock as RLock;
+pub use crate::rlock::BlockingRLockGuard as RLockGuard;
 pub use crate::semaphore::BlockingBoundedSemaphore as BoundedSemaphore;
 pub use crate::semaphore::BlockingSemaphore as Semaphore;

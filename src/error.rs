@@ -80,3 +80,41 @@ impl fmt::Display for SemaphoreReleaseError {
 }
 
 impl std::error::Error for SemaphoreReleaseError {}
+
+/// `RLock::release()` by a thread or task that does not hold the lock (Python's
+/// `RuntimeError: cannot release un-acquired lock`). Nothing changed.
+///
+/// # Examples
+///
+/// ```
+/// use threading::blocking::RLock;
+/// use threading::RLockReleaseError;
+///
+/// let lock = RLock::new();
+/// assert_eq!(lock.release(), Err(RLockReleaseError::Unlocked));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RLockReleaseError {
+    /// Nobody holds the lock.
+    Unlocked,
+    /// Another thread or task holds it: only the owner may release an `RLock`.
+    NotOwner,
+}
+
+impl fmt::Display for RLockReleaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unlocked => f.write_str(
+                "release() of an RLock that is not locked: release once per acquire, \
+                 or let the guards release it",
+            ),
+            Self::NotOwner => f.write_str(
+                "release() of an RLock held by another thread or task: only the owner \
+                 (the thread, or the task in the async form) that acquired it may release it",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RLockReleaseError {}

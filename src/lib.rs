@@ -67,17 +67,21 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod condition;
 mod error;
 mod event;
 mod forms;
 mod lock;
+mod rlock;
 mod semaphore;
 mod wait;
 
 pub mod blocking;
 
-pub use error::{ReleaseUnlockedError, SemaphoreReleaseError};
+pub use condition::{Condition, ConditionLock};
+pub use error::{RLockReleaseError, ReleaseUnlockedError, SemaphoreReleaseError};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
+pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};
 pub use wait::deadline::TIMEOUT_MAX;

@@ -78,6 +78,12 @@ pub struct BlockingLock {
 
 two_forms!(Lock, BlockingLock, Permits, "lock", "Lock::new()");
 
+impl Lock {
+    pub(crate) fn permits(&self) -> &Permits {
+        &self.permits
+    }
+}
+
 macro_rules! lock_common {
     ($ty:ident, $path:literal) => {
         impl $ty {
@@ -399,8 +405,12 @@ pub struct LockGuard<'a> {
 }
 
 impl<'a> LockGuard<'a> {
-    fn new(permits: &'a Permits) -> Self {
+    pub(crate) fn new(permits: &'a Permits) -> Self {
         Self { permits }
+    }
+
+    pub(crate) fn permits(&self) -> &'a Permits {
+        self.permits
     }
 
     /// Keep the lock held and drop the guard: the lock stays locked until someone calls

@@ -188,20 +188,32 @@ impl<S: Source> Drop for Waiter<'_, S> {
 /// threads cannot be told from its own thread, it parks as std's locks do.
 #[cold]
 pub(crate) fn block<S: Source>(src: &S, deadline: Deadline) -> bool {
+    block_after(src, deadline, || {})
+}
+
+/// As [`block`], and run `linked` once, as soon as the wait has queued (or succeeded):
+/// `Condition` lets go of its lock there, so that a notification sent after that point
+/// finds the waiter in the queue.
+pub(crate) fn block_after<S: Source>(src: &S, deadline: Deadline, linked: impl FnOnce()) -> bool {
     #[cfg(not(loom))]
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
-            return tokio::task::block_in_place(|| park_until(src, deadline));
+            return tokio::task::block_in_place(|| park_until(src, deadline, linked));
         }
     }
-    park_until(src, deadline)
+    park_until(src, deadline, linked)
 }
 
-fn park_until<S: Source>(src: &S, deadline: Deadline) -> bool {
+fn park_until<S: Source>(src: &S, deadline: Deadline, linked: impl FnOnce()) -> bool {
     let waiter = std::pin::pin!(Waiter::new(src));
     let waiter = waiter.into_ref();
+    let mut linked = Some(linked);
     loop {
-        if waiter.step(None) {
+        let done = waiter.step(None);
+        if let Some(f) = linked.take() {
+            f();
+        }
+        if done {
             return true;
         }
         match deadline {

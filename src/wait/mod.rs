@@ -6,7 +6,10 @@
 //! - [`Permits`]: free permits plus a FIFO queue, for `Lock`, `Semaphore` and
 //!   `BoundedSemaphore`, fair (strict FIFO hand-off) or default (barging with eventual
 //!   fairness);
-//! - [`Flag`]: a flag plus a queue woken all at once, for `Event`.
+//! - [`Flag`]: a flag plus a queue woken all at once, for `Event`;
+//! - [`Reentrant`]: a one-permit [`Permits`] plus its owner (a thread or a task) and depth,
+//!   for `RLock`;
+//! - [`Signal`]: a queue of notifications, for `Condition` and `Barrier`.
 //!
 //! # Implementation
 //!
@@ -30,8 +33,10 @@
 pub(crate) mod deadline;
 pub(crate) mod flag;
 pub(crate) mod machine;
+pub(crate) mod owner;
 pub(crate) mod permits;
 pub(crate) mod queue;
+pub(crate) mod signal;
 pub(crate) mod sync;
 pub(crate) mod waiter;
 
@@ -40,5 +45,7 @@ mod loom_tests;
 
 pub(crate) use deadline::Deadline;
 pub(crate) use flag::Flag;
-pub(crate) use machine::{block, WaitFuture};
+pub(crate) use machine::{block, block_after, WaitFuture};
+pub(crate) use owner::{NotOwned, OwnerId, Reentrant};
 pub(crate) use permits::{Permits, ReleaseFault, MAX_PERMITS};
+pub(crate) use signal::Signal;

@@ -53,9 +53,10 @@ pub(crate) enum ReleaseFault {
     Overflow,
 }
 
-/// Free permits plus the queue of waiters for them.
+/// Free permits plus the queue of waiters for them. (Public only because
+/// `ConditionLock`'s hidden methods name it; it cannot be named outside the crate.)
 #[derive(Debug)]
-pub(crate) struct Permits {
+pub struct Permits {
     state: AtomicUsize,
     /// The most permits that may be free at once: 1 for a lock, the initial value for a
     /// bounded semaphore, [`MAX_PERMITS`] otherwise.
