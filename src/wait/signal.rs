@@ -54,7 +54,7 @@ impl Signal {
         while woken < n
             && list
                 .front()
-                .is_some_and(|f| epoch.map_or(true, |e| f.epoch <= e))
+                .is_some_and(|f| epoch.is_none_or(|e| f.epoch <= e))
         {
             list.pop_front(GRANTED, &mut wakes);
             woken += 1;
