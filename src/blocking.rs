@@ -20,6 +20,7 @@
 //! assert!(done.is_set() && !lock.locked());
 //! ```
 
+pub use crate::barrier::BlockingBarrier as Barrier;
 pub use crate::condition::BlockingCondition as Condition;
 pub use crate::event::BlockingEvent as Event;
 pub use crate::lock::BlockingLock as Lock;

@@ -118,3 +118,50 @@ impl fmt::Display for RLockReleaseError {
 }
 
 impl std::error::Error for RLockReleaseError {}
+
+/// A [`Barrier`](crate::Barrier) wait failed because the barrier is broken, or was broken
+/// or reset while the caller waited (Python's `BrokenBarrierError`, a `RuntimeError`).
+///
+/// A barrier breaks when a party's wait times out, when the action panics, or on
+/// `abort()`; it stays broken until `reset()`.
+///
+/// # Examples
+///
+/// ```
+/// let barrier = threading::blocking::Barrier::new(2).unwrap();
+/// barrier.abort();
+/// let err = barrier.wait().unwrap_err();
+/// assert!(err.to_string().contains("broken"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokenBarrierError(pub(crate) ());
+
+impl fmt::Display for BrokenBarrierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the barrier is broken (a wait timed out, the action panicked, or it was aborted \
+             or reset while parties waited): call reset() before using it again",
+        )
+    }
+}
+
+impl std::error::Error for BrokenBarrierError {}
+
+/// `Barrier::new(0)`: a barrier needs at least one party (Python's `ValueError`).
+///
+/// # Examples
+///
+/// ```
+/// let err = threading::Barrier::new(0).unwrap_err();
+/// assert!(err.to_string().contains("at least one"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BarrierPartiesError(pub(crate) ());
+
+impl fmt::Display for BarrierPartiesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Barrier needs at least one party: pass parties >= 1")
+    }
+}
+
+impl std::error::Error for BarrierPartiesError {}

@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+mod barrier;
 mod condition;
 mod error;
 mod event;
@@ -78,8 +79,12 @@ mod wait;
 
 pub mod blocking;
 
+pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionLock};
-pub use error::{RLockReleaseError, ReleaseUnlockedError, SemaphoreReleaseError};
+pub use error::{
+    BarrierPartiesError, BrokenBarrierError, RLockReleaseError, ReleaseUnlockedError,
+    SemaphoreReleaseError,
+};
 pub use event::Event;
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};

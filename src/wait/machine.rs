@@ -258,6 +258,14 @@ impl<'a, S: Source> WaitFuture<'a, S> {
     }
 }
 
+impl<S: Source> WaitFuture<'_, S> {
+    /// Change the deadline before the wait is first polled (a waiter that decides what to
+    /// wait for under its own lock, as `Barrier` does).
+    pub(crate) fn set_deadline(self: Pin<&mut Self>, deadline: Option<tokio::time::Instant>) {
+        *self.project().deadline = deadline;
+    }
+}
+
 impl<S: Source> Future for WaitFuture<'_, S> {
     type Output = bool;
 
