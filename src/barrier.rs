@@ -173,7 +173,7 @@ impl Shared {
     /// The last party to arrive: run the action outside the mutex, then release everyone.
     fn release(&self, ticket: u64) -> Result<usize, BrokenBarrierError> {
         let outcome = match &self.action {
-            Some(action) => catch_unwind(AssertUnwindSafe(|| action())),
+            Some(action) => catch_unwind(AssertUnwindSafe(action)),
             None => Ok(()),
         };
         let mut inner = self.lock();
