@@ -11,12 +11,12 @@ use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::{Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::Duration;
 
 use crate::error::{BarrierPartiesError, BrokenBarrierError};
 use crate::forms::two_forms;
+use crate::wait::sync::{self, Mutex, MutexGuard};
 use crate::wait::{block_after, Deadline, Signal, WaitFuture};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,8 +123,8 @@ impl Shared {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // Never poisoned in practice: no user code runs under it.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        // No user code runs under it (the action runs outside), so it is never poisoned.
+        sync::lock(&self.inner)
     }
 
     /// Python's `_enter`: wait while draining or resetting; fail if broken; else arrive.
@@ -263,19 +263,18 @@ impl Shared {
         deadline: Deadline,
         mut step: impl FnMut(&mut Inner, bool) -> Step<R>,
     ) -> R {
+        // Whether the last wait ended at its deadline (the core never ends one early).
+        let mut expired = false;
         loop {
             let mut inner = self.lock();
-            let expired = match deadline {
-                Deadline::At(at) => std::time::Instant::now() >= at,
-                Deadline::Never => false,
-            };
             let wait_for = match step(&mut inner, expired) {
                 Step::Done(r) => return r,
                 Step::Wait => deadline,
                 Step::WaitUntimed => Deadline::Never,
             };
             // Queue first, then let go of the state: a notification after this finds us.
-            block_after(&self.signal, wait_for, move || drop(inner));
+            let notified = block_after(&self.signal, wait_for, move || drop(inner));
+            expired = !notified && wait_for != Deadline::Never;
         }
     }
 
@@ -295,28 +294,34 @@ impl Shared {
         deadline: Option<tokio::time::Instant>,
         mut step: impl FnMut(&mut Inner, bool) -> Step<R> + Send,
     ) -> R {
+        // Whether the last wait ended at its deadline (the core never ends one early).
+        let mut expired = false;
         loop {
             let mut wait = pin!(WaitFuture::new(&self.signal, None));
+            let mut timed = false;
             let mut first = true;
             let done = poll_fn(|cx| {
                 if !std::mem::take(&mut first) {
-                    return wait.as_mut().poll(cx).map(|_| None);
+                    return wait.as_mut().poll(cx).map(Err);
                 }
                 let mut inner = self.lock();
-                let expired = deadline.is_some_and(|at| tokio::time::Instant::now() >= at);
                 match step(&mut inner, expired) {
-                    Step::Done(r) => return Poll::Ready(Some(r)),
-                    Step::Wait => wait.as_mut().set_deadline(deadline),
+                    Step::Done(r) => return Poll::Ready(Ok(r)),
+                    Step::Wait => {
+                        timed = deadline.is_some();
+                        wait.as_mut().set_deadline(deadline);
+                    }
                     Step::WaitUntimed => {}
                 }
                 // Queue first (this poll links the waiter), then let go of the state.
                 let polled = wait.as_mut().poll(cx);
                 drop(inner);
-                polled.map(|_| None)
+                polled.map(Err)
             })
             .await;
-            if let Some(r) = done {
-                return r;
+            match done {
+                Ok(r) => return r,
+                Err(notified) => expired = !notified && timed,
             }
         }
     }

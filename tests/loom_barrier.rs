@@ -1,0 +1,27 @@
+//! Loom models of `Barrier` through its public API: a round whose timeout races the last
+//! arrival either passes for both parties or breaks for both.
+#![cfg(loom)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use loom::thread;
+use threading::Barrier;
+
+#[test]
+fn timeout_racing_the_last_arrival() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2).unwrap());
+        let b = barrier.clone();
+        // Under loom a timed wait expires as soon as it has queued.
+        let timed = thread::spawn(move || b.blocking().wait_timeout(Duration::from_secs(1)));
+        let other = loom::future::block_on(barrier.wait());
+        let timed = timed.join().unwrap();
+        match (timed, other) {
+            (Ok(a), Ok(b)) => assert_eq!(a + b, 1, "distinct indices"),
+            (Err(_), Err(_)) => assert!(barrier.broken()),
+            (a, b) => panic!("one party passed and the other broke: {a:?} {b:?}"),
+        }
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
