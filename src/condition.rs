@@ -661,9 +661,9 @@ impl<L: ConditionLock> Condition<L> {
         guard: L::Guard<'a>,
         mut predicate: P,
         timeout: Duration,
-    ) -> impl Future<Output = (L::Guard<'a>, bool)> + Send + 'a
+    ) -> impl Future<Output = (L::Guard<'a>, bool)> + Send + use<'a, L, P>
     where
-        P: FnMut() -> bool + Send + 'a,
+        P: FnMut() -> bool + Send,
     {
         let deadline = Deadline::after_async(timeout);
         async move {

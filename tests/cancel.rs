@@ -244,3 +244,76 @@ fn event_wait_storm() {
         assert!(format!("{event:?}").contains("waiters=0"), "{event:?}");
     }
 }
+
+/// Spawn a plain thread that takes `cond`'s lock and waits on it (up to 5 s); return once it
+/// is queued and the lock is free again.
+async fn thread_waiter(cond: &Arc<threading::Condition>) -> std::thread::JoinHandle<bool> {
+    let queued = Arc::new(Event::new());
+    let handle = std::thread::spawn({
+        let (cond, queued) = (cond.clone().into_blocking(), queued.clone());
+        move || {
+            let guard = cond.acquire();
+            queued.set();
+            cond.wait_timeout(guard, Duration::from_secs(5)).1
+        }
+    });
+    queued.wait().await;
+    drop(cond.acquire().await); // free only once that thread waits
+    handle
+}
+
+/// A dropped Condition wait on an RLock leaves the caller's older guards inert for good:
+/// no later wait that restores its own saved generation may bring them back to life (a
+/// regression test: generations were once reused).
+#[tokio::test]
+async fn inert_rlock_guards_stay_inert_after_other_waits_restore() {
+    use futures::poll;
+    let cond = Arc::new(threading::Condition::new());
+    let a = thread_waiter(&cond).await;
+    let b = thread_waiter(&cond).await;
+    {
+        let g = cond.acquire().await;
+        cond.notify(&g, 1); // FIFO: a
+    }
+    assert!(tokio::task::spawn_blocking(move || a.join().unwrap())
+        .await
+        .unwrap());
+    let c = thread_waiter(&cond).await;
+
+    let outer = cond.acquire().await;
+    let inner = cond.acquire().await;
+    let mut wait = Box::pin(cond.wait(inner));
+    assert!(poll!(&mut wait).is_pending());
+    drop(wait); // `outer` is now inert
+    assert!(!cond.locked());
+    {
+        let g = cond.acquire().await;
+        cond.notify(&g, 1); // FIFO: b, which restores its own saved generation
+    }
+    assert!(tokio::task::spawn_blocking(move || b.join().unwrap())
+        .await
+        .unwrap());
+
+    let fresh = cond.acquire().await;
+    drop(outer); // inert: must release nothing
+    let intruder = {
+        let cond = cond.clone().into_blocking();
+        std::thread::spawn(move || cond.try_acquire().is_some())
+    };
+    assert!(
+        !tokio::task::spawn_blocking(move || intruder.join().unwrap())
+            .await
+            .unwrap(),
+        "an inert guard released a level that a newer guard holds"
+    );
+    assert_eq!(cond.lock().recursion_count(), 1);
+    drop(fresh);
+    assert!(!cond.locked());
+    {
+        let g = cond.acquire().await;
+        cond.notify_all(&g);
+    }
+    assert!(tokio::task::spawn_blocking(move || c.join().unwrap())
+        .await
+        .unwrap());
+}

@@ -107,6 +107,9 @@ pub(crate) struct Reentrant {
     owner: AtomicU64,
     depth: AtomicUsize,
     generation: AtomicU64,
+    /// The next never-used generation: a dropped `Condition` wait abandons the generation
+    /// it saved, which must never come back (or guards made inert would live again).
+    next_generation: AtomicU64,
 }
 
 impl Reentrant {
@@ -117,6 +120,7 @@ impl Reentrant {
             owner: AtomicU64::new(0),
             depth: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
+            next_generation: AtomicU64::new(1),
         }
     }
 
@@ -127,6 +131,7 @@ impl Reentrant {
             owner: AtomicU64::new(0),
             depth: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
+            next_generation: AtomicU64::new(1),
         }
     }
 
@@ -180,13 +185,21 @@ impl Reentrant {
         Ok(())
     }
 
-    /// Release every level for `me` (Python's `_release_save`) and start a new generation:
-    /// guards made before it become inert until [`restore`](Self::restore) brings it back.
-    /// Returns the depth and the generation to restore.
+    /// Release every level for `me` (Python's `_release_save`) and move to a generation
+    /// never used before: guards made before it become inert until
+    /// [`restore`](Self::restore) brings their generation back. Returns the depth and the
+    /// generation to restore.
+    ///
+    /// A saved generation is unique while it is saved: a save of `g` happens only while the
+    /// lock is at `g`, and moves it to a fresh value, so no other save of `g` can start
+    /// until this one is restored. A wait that is dropped never restores, so the guards it
+    /// made inert stay inert for good.
     pub(crate) fn release_all(&self, me: OwnerId) -> Result<(usize, u64), NotOwned> {
         self.check_owner(me)?;
         let depth = self.depth.load(Ordering::Relaxed);
-        let generation = self.generation.fetch_add(1, Ordering::Relaxed);
+        // Relaxed: only the owner touches the generations, and the permit orders owners.
+        let fresh = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        let generation = self.generation.swap(fresh, Ordering::Relaxed);
         self.give_up();
         Ok((depth, generation))
     }
