@@ -9,15 +9,19 @@
 //! `ok:` lines), so the tour is also a check. To add a section, write an `async fn` and call
 //! it from `main` through `section`; the function prints its title with `title`.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::poll;
-use threading::{BoundedSemaphore, Event, Lock, Semaphore, SemaphoreReleaseError, TIMEOUT_MAX};
+use threading::{
+    Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RLockReleaseError, Semaphore,
+    SemaphoreReleaseError, TIMEOUT_MAX,
+};
 
 /// Print one event: `say!("task", "got it after {} ms", 51)` prints `[task]     got it after 51 ms`.
 macro_rules! say {
@@ -49,6 +53,14 @@ async fn main() {
     section(cancel_safety()).await;
     section(errors()).await;
     section(fair_vs_default()).await;
+    section(rlock_owners()).await;
+    section(rlock_tasks_on_one_thread()).await;
+    section(condition_producer_consumer()).await;
+    section(condition_notify_n()).await;
+    section(condition_timeouts()).await;
+    section(condition_over_rlock()).await;
+    section(barrier_rounds()).await;
+    section(barrier_broken()).await;
 
     println!("\nAll sections passed in {} ms.", ms(start));
 }
@@ -496,6 +508,619 @@ async fn fair_vs_default() {
         poll!(&mut waiter).is_ready(),
         "the waiter did: nobody starves"
     );
+}
+
+async fn rlock_owners() {
+    title("RLock: the owner re-enters; a thread and a task never share it");
+    // The async form's owner is the task; the blocking form's owner is the OS thread.
+    let lock = Arc::new(RLock::new());
+    let outer = lock.acquire().await;
+    tokio::task::yield_now().await; // the task may resume on the other worker: still the owner
+    let middle = lock.acquire().await;
+    let inner = lock.try_acquire().expect("the owner re-enters at once");
+    say!(
+        "task",
+        "acquire, acquire, try_acquire: recursion_count() = {}",
+        lock.recursion_count()
+    );
+    check!(lock.recursion_count() == 3, "the task holds it 3 deep");
+    let plain = Lock::new();
+    let held = plain.acquire().await;
+    check!(
+        plain.try_acquire().is_none(),
+        "a Lock, by contrast, refuses its own holder: try_acquire() -> None"
+    );
+    drop(held);
+    drop((inner, middle));
+    check!(
+        lock.locked() && lock.recursion_count() == 1,
+        "two guards dropped: 1 level left, still locked"
+    );
+    drop(outer);
+    check!(!lock.locked(), "the last guard frees it");
+
+    // A thread holds the blocking form 2 deep; the task waits for the async form.
+    let (held, go, last) = (
+        Arc::new(Event::new()),
+        Arc::new(Event::new()),
+        Arc::new(Event::new()),
+    );
+    let holder = thread::spawn({
+        let lock = lock.clone().into_blocking();
+        let (held, go, last) = (held.clone(), go.clone(), last.clone());
+        move || {
+            let outer = lock.acquire();
+            let inner = lock.acquire();
+            say!(
+                "thread",
+                "holding it 2 deep (recursion_count() = {})",
+                lock.recursion_count()
+            );
+            held.set();
+            go.blocking().wait();
+            drop(inner);
+            say!("thread", "dropped one level: still held");
+            thread::sleep(Duration::from_millis(20));
+            say!("thread", "dropping the last level");
+            last.set();
+            drop(outer);
+        }
+    });
+    held.wait().await;
+    say!("task", "{lock:?}");
+    check!(
+        lock.locked() && !lock.is_owned() && lock.recursion_count() == 0,
+        "the task is not the owner: is_owned() = false, recursion_count() = 0"
+    );
+    check!(
+        lock.try_acquire().is_none(),
+        "the task's try_acquire() -> None: a thread's levels are not the task's"
+    );
+    let err = lock.release().unwrap_err();
+    say!("task", "release() -> Err: {err}");
+    check!(
+        err == RLockReleaseError::NotOwner && lock.locked(),
+        "the non-owner's release() changed nothing"
+    );
+    go.set();
+    say!("task", "acquire()...");
+    let start = Instant::now();
+    let guard = lock.acquire().await;
+    say!("task", "got it after {} ms", ms(start));
+    check!(
+        last.is_set(),
+        "the task got it only once the thread dropped both levels"
+    );
+
+    // Now the task owns it: a thread is the non-owner.
+    let other = thread::spawn({
+        let lock = lock.clone().into_blocking();
+        move || (lock.try_acquire().is_none(), lock.release())
+    });
+    let (refused, released) = join(other).await;
+    check!(
+        refused && released == Err(RLockReleaseError::NotOwner),
+        "a thread can neither take nor release the task's lock"
+    );
+    join(holder).await;
+    drop(guard);
+    let err = lock.release().unwrap_err();
+    say!("task", "release() of the free lock -> Err: {err}");
+    check!(err == RLockReleaseError::Unlocked, "Unlocked");
+}
+
+async fn rlock_tasks_on_one_thread() {
+    title("RLock: two tasks on one thread do not share it");
+    // A current-thread runtime runs all its tasks on one OS thread. The owner is the task,
+    // not the thread, so the second task waits for the first as another thread would.
+    let lock = Arc::new(RLock::new());
+    let runtime_thread = thread::spawn({
+        let lock = lock.clone();
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("a current-thread runtime");
+            runtime.block_on(async move {
+                let (held, let_go) = (Arc::new(Event::new()), Arc::new(AtomicBool::new(false)));
+                let a = tokio::spawn({
+                    let (lock, held, let_go) = (lock.clone(), held.clone(), let_go.clone());
+                    async move {
+                        let guard = lock.acquire().await;
+                        say!("task A", "holding it, on {:?}", thread::current().id());
+                        held.set();
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        say!("task A", "releasing it");
+                        let_go.store(true, Ordering::SeqCst);
+                        drop(guard);
+                        thread::current().id()
+                    }
+                });
+                let b = tokio::spawn(async move {
+                    held.wait().await;
+                    let refused = lock.try_acquire().is_none();
+                    say!(
+                        "task B",
+                        "on {:?}: try_acquire() -> {}",
+                        thread::current().id(),
+                        if refused { "None" } else { "Some" }
+                    );
+                    let guard = lock.acquire().await;
+                    let after_a = let_go.load(Ordering::SeqCst);
+                    say!("task B", "got it");
+                    drop(guard);
+                    (thread::current().id(), refused, after_a)
+                });
+                (a.await.unwrap(), b.await.unwrap())
+            })
+        }
+    });
+    let (a_thread, (b_thread, refused, after_a)) = join(runtime_thread).await;
+    check!(a_thread == b_thread, "both tasks ran on one OS thread");
+    check!(
+        refused && after_a,
+        "task B could not re-enter task A's lock; it got it once A let go"
+    );
+
+    // By contrast, futures joined inside one task are that one task: they re-enter.
+    let (a, b) = tokio::join!(lock.acquire(), lock.acquire());
+    check!(
+        lock.recursion_count() == 2,
+        "tokio::join!(acquire(), acquire()) in one task: recursion_count() = 2"
+    );
+    drop((a, b));
+    check!(!lock.locked(), "and both levels released");
+}
+
+async fn condition_producer_consumer() {
+    title("Condition: a task produces, plain threads consume with wait_for");
+    // As Python's, a Condition guards no data: the queue has its own std Mutex, touched
+    // only while the condition's lock is held, so it is never contended.
+    let cond = Arc::new(Condition::new());
+    let queue = Arc::new(Mutex::new(VecDeque::<Option<u32>>::new()));
+    const ITEMS: u32 = 6;
+    const CONSUMERS: usize = 2;
+
+    let mut consumers = Vec::new();
+    for i in 1..=CONSUMERS {
+        let (cond, queue) = (cond.clone().into_blocking(), queue.clone());
+        consumers.push(thread::spawn(move || {
+            let who = format!("thread {i}");
+            let mut got = Vec::new();
+            loop {
+                let guard = cond.acquire();
+                let guard = cond.wait_for(guard, || !queue.lock().unwrap().is_empty());
+                let item = queue.lock().unwrap().pop_front().expect("not empty");
+                drop(guard);
+                match item {
+                    Some(n) => {
+                        say!(who, "got item {n}");
+                        got.push(n);
+                    }
+                    None => return got, // the end marker
+                }
+            }
+        }));
+    }
+
+    for n in 1..=ITEMS {
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        let guard = cond.acquire().await;
+        queue.lock().unwrap().push_back(Some(n));
+        say!("task", "put item {n}, notify(1)");
+        cond.notify(&guard, 1);
+    }
+    let guard = cond.acquire().await;
+    queue.lock().unwrap().extend([None; CONSUMERS]);
+    say!("task", "put {CONSUMERS} end markers, notify_all()");
+    cond.notify_all(&guard);
+    drop(guard);
+
+    let mut all = Vec::new();
+    for c in consumers {
+        all.extend(join(c).await);
+    }
+    all.sort_unstable();
+    check!(
+        all == (1..=ITEMS).collect::<Vec<_>>(),
+        "the threads consumed each of the {ITEMS} items exactly once"
+    );
+    check!(
+        queue.lock().unwrap().is_empty() && !cond.locked(),
+        "the queue is empty and the lock free"
+    );
+}
+
+async fn condition_notify_n() {
+    title("Condition: notify(2) wakes exactly two, longest waiting first");
+    // Two conditions over one lock, as queue.Queue's not_empty and not_full: `go` is what
+    // the waiters wait on, `changed` tells this task that the shared lists changed.
+    let lock = Arc::new(RLock::new());
+    let go = Arc::new(Condition::with_lock(lock.clone()));
+    let changed = Arc::new(Condition::with_lock(lock.clone()));
+    let arrived = Arc::new(Mutex::new(Vec::<String>::new()));
+    let woken = Arc::new(Mutex::new(Vec::<String>::new()));
+
+    let mut threads = Vec::new();
+    let mut tasks = Vec::new();
+    for i in 1..=2 {
+        threads.push(thread::spawn({
+            let who = format!("thread {i}");
+            let (go, changed) = (go.clone().into_blocking(), changed.clone().into_blocking());
+            let (arrived, woken) = (arrived.clone(), woken.clone());
+            move || {
+                let guard = go.acquire();
+                arrived.lock().unwrap().push(who.clone());
+                changed.notify_all(&guard); // one lock: its guard serves both conditions
+                let guard = go.wait(guard);
+                say!(who, "woken");
+                woken.lock().unwrap().push(who);
+                changed.notify_all(&guard);
+            }
+        }));
+        tasks.push(tokio::spawn({
+            let who = format!("task {i}");
+            let (go, changed) = (go.clone(), changed.clone());
+            let (arrived, woken) = (arrived.clone(), woken.clone());
+            async move {
+                let guard = go.acquire().await;
+                arrived.lock().unwrap().push(who.clone());
+                changed.notify_all(&guard);
+                let guard = go.wait(guard).await;
+                say!(who, "woken");
+                woken.lock().unwrap().push(who);
+                changed.notify_all(&guard);
+            }
+        }));
+    }
+
+    let guard = changed.acquire().await;
+    let guard = changed
+        .wait_for(guard, || arrived.lock().unwrap().len() == 4)
+        .await;
+    let order = arrived.lock().unwrap().clone();
+    say!("task", "4 waiting, in this order: {}", order.join(", "));
+    say!("task", "notify(2)");
+    go.notify(&guard, 2);
+    let guard = changed
+        .wait_for(guard, || woken.lock().unwrap().len() >= 2)
+        .await;
+    drop(guard);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let guard = go.acquire().await;
+    let mut first_two = woken.lock().unwrap().clone();
+    check!(first_two.len() == 2, "30 ms later, still exactly 2 woken");
+    first_two.sort();
+    let mut longest = order[..2].to_vec();
+    longest.sort();
+    check!(
+        first_two == longest,
+        "they are the two that waited longest ({})",
+        longest.join(", ")
+    );
+
+    say!("task", "notify_all()");
+    go.notify_all(&guard);
+    let guard = changed
+        .wait_for(guard, || woken.lock().unwrap().len() == 4)
+        .await;
+    drop(guard);
+    for t in threads {
+        join(t).await;
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    check!(!lock.locked(), "all 4 woken, the lock free");
+}
+
+async fn condition_timeouts() {
+    title("Condition: wait_timeout and wait_for_timeout never return early");
+    let cond = Arc::new(Condition::new());
+    let timeout = Duration::from_millis(40);
+
+    // Nobody notifies: a thread and a task each wait 40 ms on one condition, at once.
+    let thread_side = thread::spawn({
+        let cond = cond.clone().into_blocking();
+        move || {
+            let guard = cond.acquire();
+            let start = Instant::now();
+            let (guard, notified) = cond.wait_timeout(guard, timeout);
+            let waited = start.elapsed();
+            say!(
+                "thread",
+                "wait_timeout(40 ms) -> {notified} after {} ms",
+                waited.as_millis()
+            );
+            let owned = cond.lock().blocking().is_owned();
+            drop(guard);
+            (notified, waited, owned)
+        }
+    });
+    let guard = cond.acquire().await;
+    let start = Instant::now();
+    let (guard, notified) = cond.wait_timeout(guard, timeout).await;
+    let waited = start.elapsed();
+    say!(
+        "task",
+        "wait_timeout(40 ms) -> {notified} after {} ms",
+        waited.as_millis()
+    );
+    check!(
+        !notified && waited >= timeout && cond.lock().is_owned(),
+        "the task: not notified, not before 40 ms, holding the lock again"
+    );
+    drop(guard);
+    let (notified, waited, owned) = join(thread_side).await;
+    check!(
+        !notified && waited >= timeout && owned,
+        "the thread: not notified, not before 40 ms, holding the lock again"
+    );
+
+    // One deadline covers every wake-up: a thread notifies every 10 ms, the predicate stays
+    // false, and the wait still ends at its 40 ms deadline; no wake-up restarts it.
+    let stop = Arc::new(AtomicBool::new(false));
+    let notifier = thread::spawn({
+        let (cond, stop) = (cond.clone().into_blocking(), stop.clone());
+        move || {
+            while !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(10));
+                let guard = cond.acquire();
+                cond.notify_all(&guard);
+            }
+        }
+    });
+    let mut checks = 0;
+    let guard = cond.acquire().await;
+    let start = Instant::now();
+    let (guard, ok) = cond
+        .wait_for_timeout(
+            guard,
+            || {
+                checks += 1;
+                false
+            },
+            timeout,
+        )
+        .await;
+    let waited = start.elapsed();
+    drop(guard);
+    stop.store(true, Ordering::SeqCst);
+    say!(
+        "task",
+        "wait_for_timeout(|| false, 40 ms) -> {ok} after {} ms, predicate checked {checks} times",
+        waited.as_millis()
+    );
+    check!(
+        !ok && waited >= timeout && checks > 2,
+        "woken by notifications, it still gave up at its deadline, not before 40 ms"
+    );
+    join(notifier).await;
+}
+
+async fn condition_over_rlock() {
+    title("Condition over an RLock: waiting 2 deep, and a dropped wait");
+    // `Condition::new()` is over an RLock, as Python's. A wait releases every level the
+    // caller holds, and restores them when it takes the lock back.
+    let cond = Arc::new(Condition::new());
+    let outer = cond.acquire().await;
+    let inner = cond.acquire().await;
+    say!(
+        "task",
+        "holding the lock 2 deep; wait(inner guard), the outer guard still alive"
+    );
+    let notifier = thread::spawn({
+        let cond = cond.clone().into_blocking();
+        move || {
+            // This thread can take the lock only if the wait released both levels.
+            let guard = cond
+                .acquire_timeout(Duration::from_secs(5))
+                .expect("the task's wait released the lock");
+            let depth = cond.lock().blocking().recursion_count();
+            say!(
+                "thread",
+                "took the lock (recursion_count() = {depth}), notify(1)"
+            );
+            cond.notify(&guard, 1);
+            depth
+        }
+    });
+    let (inner, notified) = cond.wait_timeout(inner, Duration::from_secs(5)).await;
+    let thread_depth = join(notifier).await;
+    check!(
+        notified && thread_depth == 1,
+        "the wait released both levels: the thread held the lock 1 deep"
+    );
+    check!(
+        cond.lock().recursion_count() == 2,
+        "back from the wait, the task holds it 2 deep again"
+    );
+    drop(inner);
+    check!(
+        cond.lock().recursion_count() == 1,
+        "inner guard dropped: 1 left"
+    );
+    drop(outer);
+    check!(!cond.locked(), "outer guard dropped: free");
+
+    // A dropped async wait passes its notification on. The task waits first; a thread
+    // waits second; notify(1) picks the task's wait (FIFO), which is dropped before it runs.
+    let guard = cond.acquire().await;
+    let mut first = Box::pin(cond.wait(guard));
+    assert!(poll!(&mut first).is_pending()); // queued first; the lock is released
+    check!(
+        !cond.locked(),
+        "the task's wait is queued and the lock released"
+    );
+    let queued = Arc::new(Event::new());
+    let second = thread::spawn({
+        let (cond, queued) = (cond.clone().into_blocking(), queued.clone());
+        move || {
+            let guard = cond.acquire();
+            queued.set(); // set under the lock: wait() queues before it lets go
+            say!("thread", "wait_timeout(5 s), second in line");
+            let (guard, notified) = cond.wait_timeout(guard, Duration::from_secs(5));
+            say!("thread", "woken, notified: {notified}");
+            drop(guard);
+            notified
+        }
+    });
+    queued.wait().await;
+    let guard = cond.acquire().await; // free once the thread waits
+    cond.notify(&guard, 1);
+    drop(guard);
+    say!(
+        "task",
+        "notify(1) picked the task's wait; dropping that wait"
+    );
+    drop(first);
+    check!(
+        join(second).await,
+        "the thread got the notification the dropped wait passed on"
+    );
+    check!(!cond.locked(), "the lock is free: nothing leaked");
+}
+
+async fn barrier_rounds() {
+    title("Barrier: 2 threads and 2 tasks are the parties, 3 rounds, with an action");
+    const PARTIES: usize = 4;
+    const ROUNDS: usize = 3;
+    let actions = Arc::new(AtomicUsize::new(0));
+    let barrier = Arc::new(
+        Barrier::builder(PARTIES)
+            .action({
+                let actions = actions.clone();
+                move || {
+                    // Runs in the last party to arrive, before any party is released.
+                    let round = actions.fetch_add(1, Ordering::SeqCst) + 1;
+                    say!("action", "round {round}: all {PARTIES} arrived");
+                }
+            })
+            .build()
+            .expect("4 parties"),
+    );
+
+    // Each party returns, per round, its index and how many actions had run when it left.
+    let mut threads = Vec::new();
+    let mut tasks = Vec::new();
+    for i in 1..=2u64 {
+        threads.push(thread::spawn({
+            let (barrier, actions) = (barrier.clone().into_blocking(), actions.clone());
+            move || {
+                (0..ROUNDS)
+                    .map(|_| {
+                        thread::sleep(Duration::from_millis(3 * i)); // arrive at different times
+                        let index = barrier.wait().expect("not broken");
+                        (index, actions.load(Ordering::SeqCst))
+                    })
+                    .collect::<Vec<_>>()
+            }
+        }));
+        tasks.push(tokio::spawn({
+            let (barrier, actions) = (barrier.clone(), actions.clone());
+            async move {
+                let mut rounds = Vec::new();
+                for _ in 0..ROUNDS {
+                    tokio::time::sleep(Duration::from_millis(2 * i)).await;
+                    let index = barrier.wait().await.expect("not broken");
+                    rounds.push((index, actions.load(Ordering::SeqCst)));
+                }
+                rounds
+            }
+        }));
+    }
+    let mut parties = Vec::new();
+    for (i, t) in threads.into_iter().enumerate() {
+        parties.push((format!("thread {}", i + 1), join(t).await));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        parties.push((format!("task {}", i + 1), t.await.unwrap()));
+    }
+
+    for round in 0..ROUNDS {
+        let line: Vec<String> = parties
+            .iter()
+            .map(|(who, rounds)| format!("{who} -> {}", rounds[round].0))
+            .collect();
+        say!("task", "round {}: indices {}", round + 1, line.join(", "));
+        let mut indices: Vec<usize> = parties.iter().map(|(_, r)| r[round].0).collect();
+        indices.sort_unstable();
+        check!(
+            indices == (0..PARTIES).collect::<Vec<_>>(),
+            "round {}: the indices are 0..{PARTIES}, each once",
+            round + 1
+        );
+    }
+    check!(
+        actions.load(Ordering::SeqCst) == ROUNDS
+            && parties
+                .iter()
+                .all(|(_, r)| r.iter().enumerate().all(|(k, &(_, ran))| ran == k + 1)),
+        "the action ran once per round, before any party of that round left"
+    );
+    check!(
+        !barrier.broken() && barrier.n_waiting() == 0,
+        "not broken, nobody waiting: {barrier:?}"
+    );
+}
+
+async fn barrier_broken() {
+    title("Barrier: a timeout breaks it, reset() mends it");
+    let barrier = Arc::new(Barrier::new(3).expect("3 parties"));
+    let waiter = thread::spawn({
+        let barrier = barrier.clone().into_blocking();
+        move || {
+            say!("thread", "wait() (no timeout)");
+            barrier.wait()
+        }
+    });
+    while barrier.n_waiting() < 1 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let timeout = Duration::from_millis(30);
+    say!(
+        "task",
+        "n_waiting() = {}; wait_timeout(30 ms), the third party never comes",
+        barrier.n_waiting()
+    );
+    let start = Instant::now();
+    let result = barrier.wait_timeout(timeout).await;
+    let waited = start.elapsed();
+    let err = result.expect_err("the third party never came");
+    say!("task", "Err after {} ms: {err}", waited.as_millis());
+    check!(waited >= timeout, "not before 30 ms");
+    check!(
+        join(waiter).await.is_err(),
+        "the waiting thread got BrokenBarrierError too"
+    );
+    check!(
+        barrier.broken() && barrier.wait().await.is_err(),
+        "broken: a later wait() fails at once ({barrier:?})"
+    );
+
+    barrier.reset();
+    check!(
+        !barrier.broken() && barrier.n_waiting() == 0,
+        "reset(): {barrier:?}"
+    );
+    let thread_party = thread::spawn({
+        let barrier = barrier.clone().into_blocking();
+        move || barrier.wait()
+    });
+    let task_party = tokio::spawn({
+        let barrier = barrier.clone();
+        async move { barrier.wait().await }
+    });
+    let mine = barrier.wait().await.expect("a full round");
+    let theirs = join(thread_party).await.expect("a full round");
+    let its = task_party.await.unwrap().expect("a full round");
+    let mut indices = [mine, theirs, its];
+    indices.sort_unstable();
+    say!(
+        "task",
+        "a thread and two tasks meet again: indices {mine}, {theirs}, {its}"
+    );
+    check!(indices == [0, 1, 2], "a full round passes after reset()");
 }
 
 // Helpers ---------------------------------------------------------------------------------
