@@ -47,6 +47,9 @@
 //! | `sem.acquire(...)` | `acquire`, `try_acquire`, `acquire_timeout` → [`SemaphoreGuard`] |
 //! | `sem.release(n)` | `release(n)` → `Result` |
 //! | `Event()` | [`Event::new()`]: `set`, `clear`, `is_set`, `wait`, `wait_timeout` → `bool` |
+//! | `RLock()` | [`RLock::new()`], [`RLock::new_fair()`]: the `Lock` methods, owned by a thread (blocking form) or a task (async form); `is_owned`, `recursion_count` |
+//! | `Condition(lock)` | [`Condition::new()`] (over an `RLock`), [`Condition::with_lock`]: `wait(guard)`, `wait_timeout`, `wait_for`, `wait_for_timeout`, `notify(&guard, n)`, `notify_all(&guard)` |
+//! | `Barrier(n, action, timeout)` | [`Barrier::new`], [`Barrier::builder`]: `wait`, `wait_timeout` → `Result<index, BrokenBarrierError>`, `reset`, `abort`, `parties`, `n_waiting`, `broken` |
 //! | `threading.TIMEOUT_MAX` | [`TIMEOUT_MAX`] |
 //!
 //! # Semantics, in both forms
