@@ -335,6 +335,7 @@ impl BlockingLock {
     /// assert!(lock.locked());
     /// drop(guard);
     /// ```
+    #[inline]
     pub fn acquire(&self) -> LockGuard<'_> {
         if !self.permits.try_acquire() {
             block(&self.permits, Deadline::Never);
@@ -430,6 +431,7 @@ impl<'a> LockGuard<'a> {
 }
 
 impl Drop for LockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // The guard holds the lock's one permit, so this cannot fail, unless someone
         // released the lock under the guard with a bare `release()`; then it stays free.

@@ -152,6 +152,7 @@ macro_rules! semaphore {
             /// assert!(sem.try_acquire().is_none());
             /// drop((a, b));
             /// ```
+            #[inline]
             pub fn acquire(&self) -> SemaphoreGuard<'_> {
                 if !self.permits.try_acquire() {
                     block(&self.permits, Deadline::Never);
@@ -502,6 +503,7 @@ impl<'a> SemaphoreGuard<'a> {
 }
 
 impl Drop for SemaphoreGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // The guard holds a permit, so this cannot pass a bound unless a bare `release()`
         // already gave that permit back; then the value stays at its bound.

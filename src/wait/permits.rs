@@ -308,6 +308,10 @@ impl Source for Permits {
         let _ = self.release(1);
     }
 
+    fn spins(&self) -> bool {
+        true
+    }
+
     fn pass_on(&self) {
         if self.fair || self.available() == 0 {
             return;
