@@ -50,9 +50,6 @@ pub trait ConditionLock: sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     type Saved: Copy + Send;
 
-    /// Turn an `Arc` of the blocking form into an `Arc` of this async form (free).
-    fn from_blocking(lock: Arc<Self::Blocking>) -> Arc<Self>;
-
     #[doc(hidden)]
     fn permits(&self) -> &Permits;
     #[doc(hidden)]
@@ -86,16 +83,51 @@ pub trait ConditionLock: sealed::Sealed + Send + Sync + 'static {
 
 impl sealed::Sealed for Lock {}
 impl sealed::Sealed for RLock {}
+impl sealed::Sealed for BlockingLock {}
+impl sealed::Sealed for BlockingRLock {}
+
+/// The blocking form of a [`ConditionLock`]: [`blocking::Lock`](crate::blocking::Lock) or
+/// [`blocking::RLock`](crate::blocking::RLock), for
+/// [`blocking::Condition::with_lock`](crate::blocking::Condition::with_lock). Sealed.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use threading::blocking::{Condition, RLock};
+///
+/// let cond = Condition::with_lock(Arc::new(RLock::new()));
+/// assert!(!cond.locked());
+/// ```
+pub trait BlockingConditionLock: sealed::Sealed + Send + Sync + 'static {
+    /// The lock's async form, which names the condition's type.
+    type Async: ConditionLock<Blocking = Self>;
+
+    /// Turn an `Arc` of this blocking form into an `Arc` of its async form (free).
+    fn into_async_lock(lock: Arc<Self>) -> Arc<Self::Async>;
+}
+
+impl BlockingConditionLock for BlockingLock {
+    type Async = Lock;
+
+    fn into_async_lock(lock: Arc<Self>) -> Arc<Lock> {
+        lock.into_async()
+    }
+}
+
+impl BlockingConditionLock for BlockingRLock {
+    type Async = RLock;
+
+    fn into_async_lock(lock: Arc<Self>) -> Arc<RLock> {
+        lock.into_async()
+    }
+}
 
 impl ConditionLock for Lock {
     type Blocking = BlockingLock;
     type Guard<'a> = LockGuard<'a>;
     type BlockingGuard<'a> = LockGuard<'a>;
     type Saved = ();
-
-    fn from_blocking(lock: Arc<BlockingLock>) -> Arc<Lock> {
-        lock.into_async()
-    }
 
     fn permits(&self) -> &Permits {
         Lock::permits(self)
@@ -169,10 +201,6 @@ impl ConditionLock for RLock {
     type Guard<'a> = RLockGuard<'a>;
     type BlockingGuard<'a> = BlockingRLockGuard<'a>;
     type Saved = RLockSaved;
-
-    fn from_blocking(lock: Arc<BlockingRLock>) -> Arc<RLock> {
-        lock.into_async()
-    }
 
     fn permits(&self) -> &Permits {
         self.state().permits()
@@ -793,10 +821,13 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// let _g = lock.acquire();
     /// assert!(cond.locked());
     /// ```
-    pub fn with_lock(lock: Arc<L::Blocking>) -> Self {
+    pub fn with_lock<B>(lock: Arc<B>) -> Self
+    where
+        B: BlockingConditionLock<Async = L>,
+    {
         Self {
             state: State {
-                lock: L::from_blocking(lock),
+                lock: B::into_async_lock(lock),
                 signal: Signal::new(),
             },
         }

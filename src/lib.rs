@@ -83,7 +83,7 @@ mod wait;
 pub mod blocking;
 
 pub use barrier::{Barrier, BarrierBuilder};
-pub use condition::{Condition, ConditionLock};
+pub use condition::{BlockingConditionLock, Condition, ConditionLock};
 pub use error::{
     BarrierPartiesError, BrokenBarrierError, RLockReleaseError, ReleaseUnlockedError,
     SemaphoreReleaseError,
