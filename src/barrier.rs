@@ -40,6 +40,9 @@ struct Inner {
     count: usize,
     /// Arrival tickets handed out in this generation.
     arrivals: u64,
+    /// A `reset()` that came while the action ran: applied after it, as in Python where the
+    /// action holds the lock.
+    reset_pending: bool,
     /// Tickets of parties that left while the generation filled (a dropped async wait):
     /// indices count the parties that stayed, so they stay distinct and in arrival order.
     /// Allocated only when such a party leaves.
@@ -65,6 +68,7 @@ impl Inner {
 
     fn new_generation(&mut self) {
         self.phase = Phase::Filling;
+        self.reset_pending = false;
         self.arrivals = 0;
         self.left_early.clear();
     }
@@ -116,6 +120,7 @@ impl Shared {
                 phase: Phase::Filling,
                 count: 0,
                 arrivals: 0,
+                reset_pending: false,
                 left_early: Vec::new(),
             }),
             signal: Signal::new(),
@@ -191,6 +196,9 @@ impl Shared {
                 Err(())
             }
         };
+        if std::mem::take(&mut inner.reset_pending) {
+            Self::reset_locked(&mut inner);
+        }
         inner.leave();
         drop(inner);
         self.signal.notify_all();
@@ -226,17 +234,27 @@ impl Shared {
 
     fn reset(&self) {
         let mut inner = self.lock();
+        if inner.phase == Phase::Releasing {
+            // The action is running: reset after it, as Python (whose action holds the
+            // lock) would.
+            inner.reset_pending = true;
+            return;
+        }
+        Self::reset_locked(&mut inner);
+        drop(inner);
+        self.signal.notify_all();
+    }
+
+    fn reset_locked(inner: &mut Inner) {
         if inner.count > 0 {
             if matches!(inner.phase, Phase::Filling | Phase::Broken) {
                 inner.phase = Phase::Resetting;
             }
-            // Releasing or draining: the passing generation is not touched (threading's
-            // rule, CONFORMANCE BA-19; asyncio breaks it, A-25).
+            // Draining: the passing generation is not touched (threading's rule,
+            // CONFORMANCE BA-19; asyncio breaks it, A-25).
         } else {
             inner.new_generation();
         }
-        drop(inner);
-        self.signal.notify_all();
     }
 
     fn abort(&self) {
@@ -278,12 +296,17 @@ impl Shared {
         }
     }
 
-    fn wait_blocking(&self, deadline: Deadline) -> Result<usize, BrokenBarrierError> {
+    /// `timeout` counts from when the party enters the round, as in Python: time spent
+    /// waiting for the previous round to drain does not count against it.
+    fn wait_blocking(&self, timeout: Option<Duration>) -> Result<usize, BrokenBarrierError> {
         match self.until_blocking(Deadline::Never, |inner, _| self.try_enter(inner))? {
             Entered::Release(ticket) => self.release(ticket),
-            Entered::Wait(ticket) => self.until_blocking(deadline, |inner, expired| {
-                self.try_finish(inner, ticket, expired)
-            }),
+            Entered::Wait(ticket) => {
+                let deadline = timeout.map_or(Deadline::Never, Deadline::after);
+                self.until_blocking(deadline, |inner, expired| {
+                    self.try_finish(inner, ticket, expired)
+                })
+            }
         }
     }
 
@@ -326,10 +349,8 @@ impl Shared {
         }
     }
 
-    async fn wait_async(
-        &self,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Result<usize, BrokenBarrierError> {
+    /// As [`wait_blocking`](Self::wait_blocking): `timeout` counts from entry.
+    async fn wait_async(&self, timeout: Option<Duration>) -> Result<usize, BrokenBarrierError> {
         match self
             .until_async(None, |inner, _| self.try_enter(inner))
             .await?
@@ -340,6 +361,7 @@ impl Shared {
                     shared: self,
                     ticket: Some(ticket),
                 };
+                let deadline = timeout.and_then(Deadline::after_async);
                 let result = self
                     .until_async(deadline, |inner, expired| {
                         self.try_finish(inner, ticket, expired)
@@ -398,6 +420,9 @@ impl Drop for Abandon<'_> {
 ///
 /// Threads and tasks can be parties of one barrier at once: [`blocking()`](Barrier::blocking)
 /// gives its blocking form.
+///
+/// A timeout counts from when the party enters the round, as in Python: time spent waiting
+/// for the previous round to drain (or a reset to finish) does not count against it.
 ///
 /// Differences from asyncio: a `reset()` while the barrier drains leaves the draining
 /// parties alone (threading's rule, not asyncio's); a dropped `wait` future while the
@@ -715,11 +740,7 @@ impl Barrier {
     /// # }
     /// ```
     pub fn wait(&self) -> impl Future<Output = Result<usize, BrokenBarrierError>> + Send + '_ {
-        let deadline = self
-            .shared
-            .timeout
-            .and_then(crate::wait::Deadline::after_async);
-        self.shared.wait_async(deadline)
+        self.shared.wait_async(self.shared.timeout)
     }
 
     /// [`wait`](Self::wait) with a timeout of its own, overriding the default: if it
@@ -749,8 +770,7 @@ impl Barrier {
         &self,
         timeout: Duration,
     ) -> impl Future<Output = Result<usize, BrokenBarrierError>> + Send + '_ {
-        let deadline = Deadline::after_async(timeout);
-        self.shared.wait_async(deadline)
+        self.shared.wait_async(Some(timeout))
     }
 }
 
@@ -777,8 +797,7 @@ impl BlockingBarrier {
     /// assert_eq!(barrier.wait(), Ok(0));
     /// ```
     pub fn wait(&self) -> Result<usize, BrokenBarrierError> {
-        let deadline = self.shared.timeout.map_or(Deadline::Never, Deadline::after);
-        self.shared.wait_blocking(deadline)
+        self.shared.wait_blocking(self.shared.timeout)
     }
 
     /// [`wait`](Self::wait) with a timeout of its own, overriding the default: if it passes
@@ -799,6 +818,6 @@ impl BlockingBarrier {
     /// assert!(barrier.broken());
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
-        self.shared.wait_blocking(Deadline::after(timeout))
+        self.shared.wait_blocking(Some(timeout))
     }
 }

@@ -1501,3 +1501,89 @@ fn broken_barrier_error_is_a_send_sync_std_error() {
     let from_thread = std::thread::spawn(move || err).join().unwrap();
     assert_eq!(from_thread.to_string(), msg);
 }
+
+/// A party's timeout counts from when it enters the round, as in Python: a thread that
+/// waits out a slow release (the action of the previous round) does not break the next
+/// round the moment it enters.
+// conformance: TO-6, BA-17
+#[test]
+fn timeout_counts_from_entry_not_from_the_call() {
+    let action_started = Arc::new(threading::blocking::Event::new());
+    let started = action_started.clone();
+    let rounds = Arc::new(AtomicUsize::new(0));
+    let r = rounds.clone();
+    let barrier = Arc::new(
+        threading::blocking::Barrier::builder(2)
+            .action(move || {
+                if r.fetch_add(1, SeqCst) == 0 {
+                    started.set();
+                    std::thread::sleep(Duration::from_millis(150));
+                }
+            })
+            .build()
+            .unwrap(),
+    );
+    let first: Vec<_> = (0..2)
+        .map(|_| {
+            let b = barrier.clone();
+            std::thread::spawn(move || b.wait())
+        })
+        .collect();
+    action_started.wait();
+    // The first round is releasing: this party waits to enter, with a 100 ms timeout that
+    // the 150 ms action would use up if it counted.
+    let b = barrier.clone();
+    let timed = std::thread::spawn(move || b.wait_timeout(Duration::from_millis(100)));
+    for t in first {
+        assert!(t.join().unwrap().is_ok());
+    }
+    wait_until(|| barrier.n_waiting() == 1);
+    assert!(
+        !barrier.broken(),
+        "the timed party broke the round as it entered"
+    );
+    assert!(barrier.wait().is_ok());
+    assert!(timed.join().unwrap().is_ok());
+}
+
+/// A `reset()` that comes while the action runs takes effect after it, as in Python where
+/// the action holds the lock: if the action then panics, the reset still mends the barrier.
+// conformance: BA-8, BA-11
+#[test]
+fn reset_during_a_panicking_action_still_resets() {
+    let gate = Arc::new(threading::blocking::Event::new());
+    let in_action = Arc::new(threading::blocking::Event::new());
+    let (g, a) = (gate.clone(), in_action.clone());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let barrier = Arc::new(
+        threading::blocking::Barrier::builder(2)
+            .action(move || {
+                if c.fetch_add(1, SeqCst) == 0 {
+                    a.set();
+                    g.wait();
+                    panic!("the action fails once");
+                }
+            })
+            .build()
+            .unwrap(),
+    );
+    let parties: Vec<_> = (0..2)
+        .map(|_| {
+            let b = barrier.clone();
+            std::thread::spawn(move || b.wait())
+        })
+        .collect();
+    in_action.wait();
+    barrier.reset();
+    gate.set();
+    let outcomes: Vec<_> = parties.into_iter().map(|t| t.join()).collect();
+    // One party panicked (it ran the action); the other got BrokenBarrierError.
+    assert_eq!(outcomes.iter().filter(|o| o.is_err()).count(), 1);
+    assert!(outcomes.iter().any(|o| matches!(o, Ok(Err(_)))));
+    wait_until(|| !barrier.broken());
+    let b = barrier.clone();
+    let other = std::thread::spawn(move || b.wait());
+    assert!(barrier.wait().is_ok());
+    assert!(other.join().unwrap().is_ok());
+}
