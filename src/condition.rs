@@ -269,11 +269,14 @@ impl ConditionLock for RLock {
 
     fn owns_async(&self, guard: &RLockGuard<'_>) -> bool {
         std::ptr::eq(guard.state(), self.state())
+            && guard.is_live()
             && self.state().is_owned_by(OwnerId::task_or_thread())
     }
 
     fn owns_blocking(&self, guard: &BlockingRLockGuard<'_>) -> bool {
-        std::ptr::eq(guard.state(), self.state()) && self.state().is_owned_by(OwnerId::thread())
+        std::ptr::eq(guard.state(), self.state())
+            && guard.is_live()
+            && self.state().is_owned_by(OwnerId::thread())
     }
 }
 
@@ -283,8 +286,9 @@ pub(crate) struct State<L> {
 }
 
 const WRONG_GUARD: &str = "Condition: this guard does not prove that the caller holds the \
-     condition's lock (a guard of another lock, or an RLock guard used outside the thread or \
-     task that took it); pass the guard of this condition's own lock";
+     condition's lock (a guard of another lock, an RLock guard used outside the thread or \
+     task that took it, or one made inert by a dropped wait); pass a live guard of this \
+     condition's own lock";
 
 /// A condition variable with an async interface: Python's `threading.Condition` /
 /// `asyncio.Condition`.
@@ -562,10 +566,12 @@ impl<L: ConditionLock> Condition<L> {
     /// a loop or use [`wait_for`](Self::wait_for).
     ///
     /// # Cancel safety
-    /// A dropped `wait` future leaves the lock **released** (a `Drop` cannot wait to take
-    /// it back); on an `RLock` held several levels deep, the caller's other guards of it
-    /// become inert (they release nothing). A notification it was picked for passes to the
-    /// next waiter. Nothing is leaked or released twice.
+    /// A `wait` future dropped once polled leaves the lock **released** (a `Drop` cannot
+    /// wait to take it back); on an `RLock` held several levels deep, the caller's other
+    /// guards of it become inert (they release nothing, and a wait given one panics). A
+    /// notification it was picked for passes to the next waiter. Nothing is leaked or
+    /// released twice. (Dropped before its first poll, it has released nothing yet: it
+    /// drops the guard it was given, which releases that one level.)
     ///
     /// # Panics
     /// If `guard` does not prove that the caller holds this condition's lock.

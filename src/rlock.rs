@@ -573,6 +573,11 @@ impl<'a> RLockGuard<'a> {
         self.state
     }
 
+    /// Whether this guard still counts: a dropped `Condition` wait makes older guards inert.
+    pub(crate) fn is_live(&self) -> bool {
+        self.state.generation() == self.hold.generation
+    }
+
     /// Keep this level held and drop the guard; the owner releases it later with
     /// `release()`.
     ///
@@ -651,6 +656,11 @@ impl<'a> BlockingRLockGuard<'a> {
 
     pub(crate) fn state(&self) -> &'a Reentrant {
         self.state
+    }
+
+    /// Whether this guard still counts: a dropped `Condition` wait makes older guards inert.
+    pub(crate) fn is_live(&self) -> bool {
+        self.state.generation() == self.hold.generation
     }
 
     /// Keep this level held and drop the guard; the thread releases it later with
