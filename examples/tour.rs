@@ -832,7 +832,7 @@ async fn condition_timeouts() {
                 "wait_timeout(40 ms) -> {notified} after {} ms",
                 waited.as_millis()
             );
-            let owned = cond.lock().blocking().is_owned();
+            let owned = cond.lock().is_owned();
             drop(guard);
             (notified, waited, owned)
         }
@@ -916,7 +916,7 @@ async fn condition_over_rlock() {
             let guard = cond
                 .acquire_timeout(Duration::from_secs(5))
                 .expect("the task's wait released the lock");
-            let depth = cond.lock().blocking().recursion_count();
+            let depth = cond.lock().recursion_count();
             say!(
                 "thread",
                 "took the lock (recursion_count() = {depth}), notify(1)"

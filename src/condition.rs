@@ -53,6 +53,8 @@ pub trait ConditionLock: sealed::Sealed + Send + Sync + 'static {
     #[doc(hidden)]
     fn permits(&self) -> &Permits;
     #[doc(hidden)]
+    fn as_blocking(&self) -> &Self::Blocking;
+    #[doc(hidden)]
     fn acquire_async(&self) -> impl Future<Output = Self::Guard<'_>> + Send;
     #[doc(hidden)]
     fn try_acquire_async(&self) -> Option<Self::Guard<'_>>;
@@ -133,6 +135,10 @@ impl ConditionLock for Lock {
         Lock::permits(self)
     }
 
+    fn as_blocking(&self) -> &BlockingLock {
+        self.blocking()
+    }
+
     fn acquire_async(&self) -> impl Future<Output = LockGuard<'_>> + Send {
         Lock::acquire(self)
     }
@@ -204,6 +210,10 @@ impl ConditionLock for RLock {
 
     fn permits(&self) -> &Permits {
         self.state().permits()
+    }
+
+    fn as_blocking(&self) -> &BlockingRLock {
+        self.blocking()
     }
 
     fn acquire_async(&self) -> impl Future<Output = RLockGuard<'_>> + Send {
@@ -839,16 +849,19 @@ impl<L: ConditionLock> BlockingCondition<L> {
         }
     }
 
-    /// The condition's lock, in its async form (`.blocking()` gives the blocking form).
+    /// The condition's lock, in its blocking form (`as_async().lock()` gives the shared
+    /// `Arc` of its async form).
     ///
     /// # Examples
     ///
     /// ```
     /// let cond = threading::blocking::Condition::new();
-    /// assert!(!cond.lock().blocking().locked());
+    /// let guard = cond.acquire();
+    /// assert!(cond.lock().is_owned()); // asked as this thread
+    /// # drop(guard);
     /// ```
-    pub fn lock(&self) -> &Arc<L> {
-        &self.state.lock
+    pub fn lock(&self) -> &L::Blocking {
+        self.state.lock.as_blocking()
     }
 
     /// This condition's async form: the same state. Free.

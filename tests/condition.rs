@@ -148,7 +148,7 @@ macro_rules! both_forms {
             fn over_rlock(lock: &Arc<RL>) -> C<RLock> {
                 C::<RLock>::with_lock(lock.clone())
             }
-            macro_rules! rl { ($d c:expr) => { $d c.lock().blocking() }; }
+            macro_rules! rl { ($d c:expr) => { $d c.lock() }; }
             macro_rules! aw { ($d e:expr) => { $d e }; }
             macro_rules! spawn {
                 ($d ($d t:tt)*) => { std::thread::spawn(move || { $d ($d t)* }) };
