@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::error::{BarrierPartiesError, BrokenBarrierError};
 use crate::forms::two_forms;
 use crate::wait::sync::{self, Mutex, MutexGuard};
-use crate::wait::{block_after, Deadline, Signal, WaitFuture};
+use crate::wait::{blocking_region, park_after, Deadline, Signal, WaitFuture};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -43,34 +43,39 @@ struct Inner {
     /// A `reset()` that came while the action ran: applied after it, as in Python where the
     /// action holds the lock.
     reset_pending: bool,
-    /// Tickets of parties that left while the generation filled (a dropped async wait):
-    /// indices count the parties that stayed, so they stay distinct and in arrival order.
-    /// Allocated only when such a party leaves.
-    left_early: Vec<u64>,
+    /// Waiters must be woken once the mutex is released (set under it, acted on after).
+    wake: bool,
+    /// Arrival tickets of the parties in this round, in order (at most `parties`). A party
+    /// whose async wait was dropped while the round filled is removed, so indices (ranks in
+    /// this list) stay distinct, dense and in arrival order.
+    present: Vec<u64>,
 }
 
 impl Inner {
     fn index_of(&self, ticket: u64) -> usize {
-        let before = self.left_early.iter().filter(|&&t| t < ticket).count() as u64;
-        (ticket - before) as usize
+        self.present.partition_point(|&t| t < ticket)
     }
 
     /// Python's `_exit`: the last party out of a draining or resetting barrier starts the
-    /// next generation. Returns whether waiters must be woken.
-    fn leave(&mut self) -> bool {
+    /// next generation (and waiters must be woken).
+    fn leave(&mut self) {
         self.count -= 1;
         if self.count == 0 && matches!(self.phase, Phase::Draining | Phase::Resetting) {
             self.new_generation();
-            return true;
+            self.wake = true;
         }
-        false
     }
 
     fn new_generation(&mut self) {
         self.phase = Phase::Filling;
         self.reset_pending = false;
         self.arrivals = 0;
-        self.left_early.clear();
+        self.present.clear();
+    }
+
+    fn break_barrier(&mut self) {
+        self.phase = Phase::Broken;
+        self.wake = true;
     }
 }
 
@@ -121,7 +126,8 @@ impl Shared {
                 count: 0,
                 arrivals: 0,
                 reset_pending: false,
-                left_early: Vec::new(),
+                wake: false,
+                present: Vec::new(),
             }),
             signal: Signal::new(),
         })
@@ -130,6 +136,16 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // No user code runs under it (the action runs outside), so it is never poisoned.
         sync::lock(&self.inner)
+    }
+
+    /// Release the mutex, then wake the waiters if a change under it asked for that: wakes
+    /// never happen under the mutex.
+    fn unlock(&self, mut inner: MutexGuard<'_, Inner>) {
+        let wake = std::mem::take(&mut inner.wake);
+        drop(inner);
+        if wake {
+            self.signal.notify_all();
+        }
     }
 
     /// Python's `_enter`: wait while draining or resetting; fail if broken; else arrive.
@@ -141,6 +157,7 @@ impl Shared {
                 let ticket = inner.arrivals;
                 inner.arrivals += 1;
                 inner.count += 1;
+                inner.present.push(ticket);
                 if inner.count == self.parties {
                     inner.phase = Phase::Releasing;
                     Step::Done(Ok(Entered::Release(ticket)))
@@ -164,14 +181,12 @@ impl Shared {
             Phase::Broken | Phase::Resetting => Err(BrokenBarrierError(())),
             Phase::Releasing => return Step::WaitUntimed,
             Phase::Filling if expired => {
-                self.break_locked(inner);
+                inner.break_barrier();
                 Err(BrokenBarrierError(()))
             }
             Phase::Filling => return Step::Wait,
         };
-        if inner.leave() {
-            self.signal.notify_all();
-        }
+        inner.leave();
         Step::Done(result)
     }
 
@@ -192,7 +207,7 @@ impl Shared {
                 Ok(inner.index_of(ticket))
             }
             Err(_) => {
-                self.break_locked(&mut inner);
+                inner.break_barrier();
                 Err(())
             }
         };
@@ -200,8 +215,8 @@ impl Shared {
             Self::reset_locked(&mut inner);
         }
         inner.leave();
-        drop(inner);
-        self.signal.notify_all();
+        inner.wake = true; // the round passed, or broke: everyone waiting must look
+        self.unlock(inner);
         match (result, outcome) {
             (Ok(index), _) => Ok(index),
             (Err(()), Err(panic)) => resume_unwind(panic),
@@ -209,27 +224,23 @@ impl Shared {
         }
     }
 
-    fn break_locked(&self, inner: &mut Inner) {
-        inner.phase = Phase::Broken;
-        self.signal.notify_all();
-    }
-
     /// An async party dropped after arriving with `ticket`: it leaves. While the
     /// generation fills, it simply un-arrives and the barrier is not broken (asyncio's
     /// behaviour, CONFORMANCE A-23).
     fn abandon(&self, ticket: u64) {
         let mut inner = self.lock();
-        let wake = if inner.phase == Phase::Filling {
+        if inner.phase == Phase::Filling {
             inner.count -= 1;
-            inner.left_early.push(ticket);
-            false
+            if let Ok(at) = inner.present.binary_search(&ticket) {
+                inner.present.remove(at);
+            }
+            if inner.count == 0 {
+                inner.new_generation();
+            }
         } else {
-            inner.leave()
-        };
-        drop(inner);
-        if wake {
-            self.signal.notify_all();
+            inner.leave();
         }
+        self.unlock(inner);
     }
 
     fn reset(&self) {
@@ -241,8 +252,8 @@ impl Shared {
             return;
         }
         Self::reset_locked(&mut inner);
-        drop(inner);
-        self.signal.notify_all();
+        inner.wake = true;
+        self.unlock(inner);
     }
 
     fn reset_locked(inner: &mut Inner) {
@@ -259,7 +270,8 @@ impl Shared {
 
     fn abort(&self) {
         let mut inner = self.lock();
-        self.break_locked(&mut inner);
+        inner.break_barrier();
+        self.unlock(inner);
     }
 
     fn n_waiting(&self) -> usize {
@@ -276,6 +288,8 @@ impl Shared {
 
     // ----- the blocking driver -----
 
+    /// Run `step` under the mutex until it is done, parking between tries. The caller is
+    /// inside [`blocking_region`], entered before the mutex was first taken.
     fn until_blocking<R>(
         &self,
         deadline: Deadline,
@@ -286,12 +300,15 @@ impl Shared {
         loop {
             let mut inner = self.lock();
             let wait_for = match step(&mut inner, expired) {
-                Step::Done(r) => return r,
+                Step::Done(r) => {
+                    self.unlock(inner);
+                    return r;
+                }
                 Step::Wait => deadline,
                 Step::WaitUntimed => Deadline::Never,
             };
             // Queue first, then let go of the state: a notification after this finds us.
-            let notified = block_after(&self.signal, wait_for, move || drop(inner));
+            let notified = park_after(&self.signal, wait_for, || self.unlock(inner));
             expired = !notified && wait_for != Deadline::Never;
         }
     }
@@ -299,15 +316,19 @@ impl Shared {
     /// `timeout` counts from when the party enters the round, as in Python: time spent
     /// waiting for the previous round to drain does not count against it.
     fn wait_blocking(&self, timeout: Option<Duration>) -> Result<usize, BrokenBarrierError> {
-        match self.until_blocking(Deadline::Never, |inner, _| self.try_enter(inner))? {
-            Entered::Release(ticket) => self.release(ticket),
-            Entered::Wait(ticket) => {
-                let deadline = timeout.map_or(Deadline::Never, Deadline::after);
-                self.until_blocking(deadline, |inner, expired| {
-                    self.try_finish(inner, ticket, expired)
-                })
+        // Enter tokio's blocking region (if on a runtime) once, before taking the mutex:
+        // nothing that can refuse or panic runs while this party is counted.
+        blocking_region(|| {
+            match self.until_blocking(Deadline::Never, |inner, _| self.try_enter(inner))? {
+                Entered::Release(ticket) => self.release(ticket),
+                Entered::Wait(ticket) => {
+                    let deadline = timeout.map_or(Deadline::Never, Deadline::after);
+                    self.until_blocking(deadline, |inner, expired| {
+                        self.try_finish(inner, ticket, expired)
+                    })
+                }
             }
-        }
+        })
     }
 
     // ----- the async driver -----
@@ -329,7 +350,10 @@ impl Shared {
                 }
                 let mut inner = self.lock();
                 match step(&mut inner, expired) {
-                    Step::Done(r) => return Poll::Ready(Ok(r)),
+                    Step::Done(r) => {
+                        self.unlock(inner);
+                        return Poll::Ready(Ok(r));
+                    }
                     Step::Wait => {
                         timed = deadline.is_some();
                         wait.as_mut().set_deadline(deadline);
@@ -338,7 +362,7 @@ impl Shared {
                 }
                 // Queue first (this poll links the waiter), then let go of the state.
                 let polled = wait.as_mut().poll(cx);
-                drop(inner);
+                self.unlock(inner);
                 polled.map(Err)
             })
             .await;

@@ -5,9 +5,9 @@
 //! One state word: `SET` (the flag) and `QUEUED` (the waiter list may be non-empty). `wait`
 //! on a set flag is one load. A waiter that finds it clear takes the queue lock, sets
 //! `QUEUED`, and returns at once if the same read-modify-write saw `SET`; otherwise it
-//! links its node. `set` is one `fetch_or`; only if that saw `QUEUED` does it take the lock
-//! and grant every node linked before it (by the queue's epoch), in batches woken outside
-//! the lock. A granted node returns true even if the flag was cleared before it ran
+//! links its node. `set` is one compare-and-swap while nobody is queued; with `QUEUED` it
+//! raises the flag under the queue lock and grants every node linked before it (by the
+//! queue's epoch), in batches woken outside the lock. A granted node returns true even if the flag was cleared before it ran
 //! (CONFORMANCE E-7, A-9): it reports the wake-up, not a later read of the flag.
 
 use super::machine::Source;
@@ -55,24 +55,45 @@ impl Flag {
     }
 
     /// Set the flag and wake every current waiter.
+    ///
+    /// With nobody queued this is one compare-and-swap. With waiters queued, the flag is
+    /// raised under the queue lock, so raising it and choosing whom to wake are one step:
+    /// a waiter that queues after a `clear()` that followed cannot be woken by this `set`.
     #[inline]
     pub(crate) fn set(&self) {
-        let prev = self.state.fetch_or(SET, Ordering::AcqRel);
-        if prev & (SET | QUEUED) == QUEUED {
-            self.wake_all();
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s & SET != 0 {
+                return;
+            }
+            if s & QUEUED != 0 {
+                return self.set_slow();
+            }
+            // Release: publishes what the setter wrote to waiters that see the flag.
+            match self
+                .state
+                .compare_exchange_weak(s, s | SET, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
         }
     }
 
-    /// Clear the flag.
+    /// Lower the flag.
     #[inline]
     pub(crate) fn clear(&self) {
         self.state.fetch_and(!SET, Ordering::Release);
     }
 
     #[cold]
-    fn wake_all(&self) {
+    fn set_slow(&self) {
         let mut wakes = WakeList::new();
         let mut list = self.queue.lock();
+        if self.state.fetch_or(SET, Ordering::AcqRel) & SET != 0 {
+            // Another `set` raised it (and woke the queue) first.
+            return;
+        }
         let epoch = list.close_epoch();
         while list.front().is_some_and(|f| f.epoch <= epoch) {
             list.pop_front(GRANTED, &mut wakes);

@@ -260,3 +260,28 @@ fn barging_then_hand_off_to_overdue_waiter() {
         assert!(!l.has_waiters());
     });
 }
+
+/// Two bare releases of a held lock race a waiter whose deadline expires: the bound is
+/// checked in the same step that adds the permit, so the lock never holds two permits, and
+/// the permits add up (a regression model: the check was once made apart from the add).
+#[test]
+fn releases_racing_a_timeout_keep_the_bound() {
+    for fair in [true, false] {
+        loom::model(move || {
+            let l = Arc::new(lock(fair));
+            assert!(l.try_acquire());
+            let l1 = l.clone();
+            let waiter = thread::spawn(move || {
+                l1.try_acquire() || block(&*l1, Deadline::At(std::time::Instant::now()))
+            });
+            let l2 = l.clone();
+            let releaser = thread::spawn(move || l2.release(1).is_ok());
+            let mine = l.release(1).is_ok();
+            let theirs = releaser.join().unwrap();
+            let waiter_took = waiter.join().unwrap();
+            let oks = usize::from(mine) + usize::from(theirs);
+            assert!(l.available() <= 1, "a lock with two permits");
+            assert_eq!(l.available() + usize::from(waiter_took), oks);
+        });
+    }
+}

@@ -226,12 +226,25 @@ pub(crate) fn block_after<S: Source>(src: &S, deadline: Deadline, linked: impl F
         linked();
         return true;
     }
+    blocking_region(|| park_until(src, deadline, linked))
+}
+
+/// Run `f`, which may park this thread, where a tokio runtime allows it: inside
+/// `block_in_place` on a multi-thread runtime (so the worker's other tasks move on), as is
+/// elsewhere. A caller that parks several times (`Barrier`) enters the region once, before
+/// it takes any lock of its own, and parks inside with [`park_after`].
+pub(crate) fn blocking_region<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(not(loom))]
     if let Ok(handle) = tokio::runtime::Handle::try_current() {
         if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread {
-            return tokio::task::block_in_place(|| park_until(src, deadline, linked));
+            return tokio::task::block_in_place(f);
         }
     }
+    f()
+}
+
+/// As [`block_after`], for a caller already inside [`blocking_region`].
+pub(crate) fn park_after<S: Source>(src: &S, deadline: Deadline, linked: impl FnOnce()) -> bool {
     park_until(src, deadline, linked)
 }
 

@@ -181,9 +181,14 @@ impl Permits {
     fn release_slow(&self, n: usize) -> Result<(), ReleaseFault> {
         let mut wakes = WakeList::new();
         let mut list = self.queue.lock();
-        // The bound is checked once, against the counter as it stands under the lock;
-        // nothing has changed yet, so an error changes nothing.
-        self.check(self.available(), n)?;
+        // The bound is checked against the counter as it stands under the lock, before
+        // anything changes. While waiters are queued, `QUEUED` sends every other releaser
+        // here, so the counter cannot grow behind our back; if the list is empty, `QUEUED`
+        // may already be clear and a fast-path release may race us, so the check is then
+        // made in the same compare-and-swap that adds the permits (`add_free`).
+        if !list.is_empty() {
+            self.check(self.available(), n)?;
+        }
         // Fair instances hand every permit to the front waiter. Default instances hand
         // permits only to front waiters that are overdue (eventual fairness), before any
         // permit reaches the counter where a newcomer could take it.
@@ -198,18 +203,23 @@ impl Permits {
                 list = self.queue.lock();
             }
         }
-        self.add_free(left, &list);
+        // Cannot fail after a grant unless the lock was dropped between batches (over 32
+        // waiters) while a bare release raced past the bound; then the permits already
+        // handed out stay handed out and the rest are refused.
+        self.add_free(left, &list)?;
         if !self.fair && left > 0 {
             self.wake_for_free(list, left, &mut wakes);
         }
         Ok(())
     }
 
-    /// Under the lock: add `n` free permits (possibly 0) and clear `QUEUED` if nobody waits.
-    fn add_free(&self, n: usize, list: &List) {
+    /// Under the lock: add `n` free permits (possibly 0), within the bound, and clear
+    /// `QUEUED` if nobody waits. The bound is checked in the same compare-and-swap, so a
+    /// racing fast-path release cannot slip in between.
+    fn add_free(&self, n: usize, list: &List) -> Result<(), ReleaseFault> {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            let mut new = s + n * ONE;
+            let mut new = (self.check(s >> 1, n)? << 1) | (s & QUEUED);
             if list.is_empty() {
                 new &= !QUEUED;
             }
@@ -218,7 +228,7 @@ impl Permits {
                 .state
                 .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) => return,
+                Ok(_) => return Ok(()),
                 Err(actual) => s = actual,
             }
         }
@@ -244,7 +254,7 @@ impl Permits {
                 list = self.queue.lock();
             }
         }
-        self.add_free(0, &list);
+        let _ = self.add_free(0, &list);
     }
 
     /// Take a free permit on behalf of a queued waiter (ignores `QUEUED`).
