@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::forms::two_forms;
-use crate::wait::{block, Deadline, Flag, WaitFuture};
+use crate::wait::{block, block_timeout, wait_timeout, Deadline, Flag, WaitFuture};
 
 /// A flag that tasks and threads can wait for, with an async interface: Python's
 /// `threading.Event` / `asyncio.Event`.
@@ -202,11 +202,7 @@ impl Event {
     /// # }
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> impl Future<Output = bool> + Send + '_ {
-        let deadline = Deadline::after_async(timeout);
-        async move {
-            self.flag.is_set()
-                || (!timeout.is_zero() && WaitFuture::new(&self.flag, deadline).await)
-        }
+        wait_timeout(&self.flag, timeout)
     }
 }
 
@@ -252,6 +248,6 @@ impl BlockingEvent {
     /// assert!(!e.wait_timeout(Duration::from_millis(10)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.flag.is_set() || (!timeout.is_zero() && block(&self.flag, Deadline::after(timeout)))
+        block_timeout(&self.flag, timeout)
     }
 }

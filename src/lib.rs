@@ -67,6 +67,9 @@
 //!   one exception is a wait inside a `LocalSet` driven by a multi-thread runtime, where
 //!   tokio refuses `block_in_place` and its public API cannot tell beforehand.
 //! - **No poisoning**, as Python: a panic while holding a guard releases it.
+//! - Blocking waits park with `std::thread::park`. A wake-up can arrive just after a waiter
+//!   has already returned; as std allows, a later `std::thread::park()` of that thread may
+//!   then return at once (spuriously). Code that parks threads itself must loop, as std asks.
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 

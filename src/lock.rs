@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::ReleaseUnlockedError;
 use crate::forms::two_forms;
-use crate::wait::{block, Deadline, Permits, WaitFuture};
+use crate::wait::{block, block_timeout, wait_timeout, Deadline, Permits, WaitFuture};
 
 /// A primitive lock with an async interface: Python's `threading.Lock` / `asyncio.Lock`.
 ///
@@ -280,12 +280,8 @@ impl Lock {
         &self,
         timeout: Duration,
     ) -> impl Future<Output = Option<LockGuard<'_>>> + Send + '_ {
-        let deadline = Deadline::after_async(timeout);
-        async move {
-            let got = self.permits.try_acquire()
-                || (!timeout.is_zero() && WaitFuture::new(&self.permits, deadline).await);
-            got.then(|| LockGuard::new(&self.permits))
-        }
+        let wait = wait_timeout(&self.permits, timeout);
+        async move { wait.await.then(|| LockGuard::new(&self.permits)) }
     }
 
     /// [`acquire`](Self::acquire) for an `Arc<Lock>`: the guard keeps the lock alive and
@@ -360,9 +356,7 @@ impl BlockingLock {
     /// assert!(lock.acquire_timeout(Duration::from_millis(10)).is_none());
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<LockGuard<'_>> {
-        let got = self.permits.try_acquire()
-            || (!timeout.is_zero() && block(&self.permits, Deadline::after(timeout)));
-        got.then(|| LockGuard::new(&self.permits))
+        block_timeout(&self.permits, timeout).then(|| LockGuard::new(&self.permits))
     }
 
     /// [`acquire`](Self::acquire) for an `Arc` of the lock: the guard keeps the lock alive

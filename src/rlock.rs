@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crate::error::RLockReleaseError;
 use crate::forms::two_forms;
-use crate::wait::{block, Deadline, NotOwned, OwnerId, Reentrant, WaitFuture};
+use crate::wait::{
+    block, block_timeout, wait_timeout, Deadline, NotOwned, OwnerId, Reentrant, WaitFuture,
+};
 
 /// A reentrant lock with an async interface: Python's `threading.RLock`, for tasks.
 ///
@@ -372,13 +374,13 @@ impl RLock {
         &self,
         timeout: Duration,
     ) -> impl Future<Output = Option<RLockGuard<'_>>> + Send + '_ {
-        let deadline = Deadline::after_async(timeout);
+        let wait = wait_timeout(self.state.permits(), timeout);
         async move {
             let me = OwnerId::task_or_thread();
             if self.state.try_acquire(me) {
                 return Some(RLockGuard::new(&self.state, me));
             }
-            if timeout.is_zero() || !WaitFuture::new(self.state.permits(), deadline).await {
+            if !wait.await {
                 return None;
             }
             self.state.claim(me, 1);
@@ -400,7 +402,7 @@ impl RLock {
     /// # async fn main() {
     /// let lock = Arc::new(threading::RLock::new());
     /// let guard = lock.acquire_owned().await;
-    /// assert!(guard.rlock().is_owned());
+    /// assert!(guard.lock().is_owned());
     /// drop(guard);
     /// assert!(!lock.locked());
     /// # }
@@ -488,7 +490,7 @@ impl BlockingRLock {
         if self.state.try_acquire(me) {
             return Some(BlockingRLockGuard::new(&self.state, me));
         }
-        if timeout.is_zero() || !block(self.state.permits(), Deadline::after(timeout)) {
+        if !block_timeout(self.state.permits(), timeout) {
             return None;
         }
         self.state.claim(me, 1);
@@ -722,10 +724,10 @@ impl OwnedRLockGuard {
     /// # async fn main() {
     /// let lock = Arc::new(threading::RLock::new());
     /// let g = lock.acquire_owned().await;
-    /// assert!(g.rlock().locked());
+    /// assert!(g.lock().locked());
     /// # }
     /// ```
-    pub fn rlock(&self) -> &Arc<RLock> {
+    pub fn lock(&self) -> &Arc<RLock> {
         &self.lock
     }
 }
@@ -754,7 +756,7 @@ impl fmt::Debug for OwnedRLockGuard {
 /// use std::sync::Arc;
 /// let lock = Arc::new(threading::blocking::RLock::new());
 /// let g = lock.acquire_owned();
-/// assert!(g.rlock().locked());
+/// assert!(g.lock().locked());
 /// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct BlockingOwnedRLockGuard {
@@ -772,9 +774,9 @@ impl BlockingOwnedRLockGuard {
     /// use std::sync::Arc;
     /// let lock = Arc::new(threading::blocking::RLock::new());
     /// let g = lock.acquire_owned();
-    /// assert!(g.rlock().is_owned());
+    /// assert!(g.lock().is_owned());
     /// ```
-    pub fn rlock(&self) -> &BlockingRLock {
+    pub fn lock(&self) -> &BlockingRLock {
         self.lock.blocking()
     }
 }

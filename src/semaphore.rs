@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use crate::error::SemaphoreReleaseError;
 use crate::forms::{cast_arc, two_forms};
-use crate::wait::{block, Deadline, Permits, ReleaseFault, WaitFuture, MAX_PERMITS};
+use crate::wait::{
+    block, block_timeout, wait_timeout, Deadline, Permits, ReleaseFault, WaitFuture, MAX_PERMITS,
+};
 
 fn release_error(fault: ReleaseFault, initial: usize, n: usize) -> SemaphoreReleaseError {
     match fault {
@@ -96,12 +98,8 @@ macro_rules! semaphore {
                 &self,
                 timeout: Duration,
             ) -> impl Future<Output = Option<SemaphoreGuard<'_>>> + Send + '_ {
-                let deadline = Deadline::after_async(timeout);
-                async move {
-                    let got = self.permits.try_acquire()
-                        || (!timeout.is_zero() && WaitFuture::new(&self.permits, deadline).await);
-                    got.then(|| SemaphoreGuard::new(&self.permits))
-                }
+                let wait = wait_timeout(&self.permits, timeout);
+                async move { wait.await.then(|| SemaphoreGuard::new(&self.permits)) }
             }
 
             /// [`acquire`](Self::acquire) for an `Arc` of the semaphore: the guard keeps it
@@ -177,9 +175,7 @@ macro_rules! semaphore {
             /// assert!(sem.acquire_timeout(Duration::from_millis(10)).is_none());
             /// ```
             pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
-                let got = self.permits.try_acquire()
-                    || (!timeout.is_zero() && block(&self.permits, Deadline::after(timeout)));
-                got.then(|| SemaphoreGuard::new(&self.permits))
+                block_timeout(&self.permits, timeout).then(|| SemaphoreGuard::new(&self.permits))
             }
 
             /// [`acquire`](Self::acquire) for an `Arc` of the semaphore: the guard keeps it

@@ -606,7 +606,7 @@ both_forms! {
             let b = aw!(lock.acquire());
             let c = aw!(lock.acquire_owned());
             assert_eq!(lock.recursion_count(), 3);
-            assert!(a.rlock().is_owned());
+            assert!(a.lock().is_owned());
             let s = format!("{c:?}");
             assert!(s.starts_with("OwnedRLockGuard") && s.contains("<locked"), "{s}");
             // Each guard is one level, whatever the order they are dropped in.
@@ -1055,7 +1055,7 @@ fn async_owned_guard_dropped_by_another_task_releases_nothing() {
     run_in_task(async {
         let lock = Arc::new(RLock::new());
         let g = lock.acquire_owned().await;
-        assert!(Arc::ptr_eq(g.rlock(), &lock));
+        assert!(Arc::ptr_eq(g.lock(), &lock));
         // Only the owner may release an RLock: dropped elsewhere, the guard does nothing.
         tokio::spawn(async move { drop(g) }).await.unwrap();
         assert!(lock.locked() && lock.is_owned());
@@ -1071,7 +1071,7 @@ fn async_owned_guard_dropped_by_another_task_releases_nothing() {
         struct Holder(threading::OwnedRLockGuard);
         let h = Holder(lock.acquire_owned().await);
         tokio::task::yield_now().await;
-        assert!(h.0.rlock().is_owned());
+        assert!(h.0.lock().is_owned());
         drop(h);
         assert!(!lock.locked());
     });
@@ -1082,7 +1082,7 @@ fn owned_guards_through_either_forms_arc() {
     let lock = Arc::new(RLock::new());
     let b = lock.clone().into_blocking();
     let g = b.acquire_owned();
-    assert!(std::ptr::eq(g.rlock().as_async(), &*lock));
+    assert!(std::ptr::eq(g.lock().as_async(), &*lock));
     assert!(lock.blocking().is_owned());
     let back = b.clone().into_async();
     assert!(Arc::ptr_eq(&back, &lock));
@@ -1095,7 +1095,7 @@ fn owned_guards_through_either_forms_arc() {
             .into_async()
             .acquire_owned()
             .await;
-        assert!(Arc::ptr_eq(g.rlock(), &lock));
+        assert!(Arc::ptr_eq(g.lock(), &lock));
         assert!(lock.is_owned());
         drop(g);
         assert!(!lock.locked());

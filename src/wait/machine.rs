@@ -217,6 +217,22 @@ pub(crate) fn block<S: Source>(src: &S, deadline: Deadline) -> bool {
     block_after(src, deadline, || {})
 }
 
+/// Every blocking `*_timeout` method: take the grant if it is free; a zero timeout is only
+/// that try; otherwise wait until the deadline, fixed here. Returns whether it was taken.
+pub(crate) fn block_timeout<S: Source>(src: &S, timeout: std::time::Duration) -> bool {
+    src.try_fast() || (!timeout.is_zero() && block(src, Deadline::after(timeout)))
+}
+
+/// Every async `*_timeout` method: as [`block_timeout`], as a future. The deadline is fixed
+/// when this function is called (when the method is called, not when it is first polled).
+pub(crate) fn wait_timeout<S: Source + Sync>(
+    src: &S,
+    timeout: std::time::Duration,
+) -> impl Future<Output = bool> + Send + '_ {
+    let deadline = Deadline::after_async(timeout);
+    async move { src.try_fast() || (!timeout.is_zero() && WaitFuture::new(src, deadline).await) }
+}
+
 /// As [`block`], and run `linked` once, as soon as the wait has queued (or succeeded):
 /// `Condition` lets go of its lock there, so that a notification sent after that point
 /// finds the waiter in the queue.

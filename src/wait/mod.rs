@@ -45,7 +45,9 @@ mod loom_tests;
 
 pub(crate) use deadline::Deadline;
 pub(crate) use flag::Flag;
-pub(crate) use machine::{block, block_after, blocking_region, park_after, WaitFuture};
+pub(crate) use machine::{
+    block, block_after, block_timeout, blocking_region, park_after, wait_timeout, WaitFuture,
+};
 pub(crate) use owner::{NotOwned, OwnerId, Reentrant};
 pub(crate) use permits::{Permits, ReleaseFault, MAX_PERMITS};
 pub(crate) use signal::Signal;
