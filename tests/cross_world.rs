@@ -151,3 +151,57 @@ fn thread_releases_semaphore_a_task_waits_for() {
     rt.block_on(task).unwrap();
     assert_eq!(sem.value(), 0);
 }
+
+/// One instance serves tasks of two runtimes and a plain thread at once: nothing binds a
+/// primitive to an event loop (asyncio's primitives bind to the first loop that contends).
+// conformance: A-28
+#[test]
+fn one_lock_and_event_across_two_runtimes_and_a_thread() {
+    let (rt_a, rt_b) = (mt_runtime(), common::ct_runtime());
+    let lock = Arc::new(Lock::new_fair());
+    let done = Arc::new(Event::new());
+    let inside = Arc::new(AtomicUsize::new(0));
+    let critical = |inside: &AtomicUsize| {
+        assert_eq!(
+            inside.fetch_add(1, Ordering::SeqCst),
+            0,
+            "two holders at once"
+        );
+        inside.fetch_sub(1, Ordering::SeqCst);
+    };
+    let task_a = {
+        let (l, i) = (lock.clone(), inside.clone());
+        rt_a.spawn(async move {
+            for _ in 0..500 {
+                let _g = l.acquire().await;
+                critical(&i);
+            }
+        })
+    };
+    let thread = {
+        let (l, i, d) = (lock.clone(), inside.clone(), done.clone());
+        std::thread::spawn(move || {
+            for _ in 0..500 {
+                let _g = l.blocking().acquire();
+                critical(&i);
+            }
+            d.blocking().wait();
+        })
+    };
+    rt_b.block_on(async {
+        for _ in 0..500 {
+            let _g = lock.acquire().await;
+            critical(&inside);
+        }
+        // A task of runtime A and of runtime B, and the thread, all wait on one event.
+        let (d, waiter_a) = (done.clone(), done.clone());
+        let on_a = rt_a.spawn(async move { waiter_a.wait().await });
+        tokio::task::yield_now().await;
+        d.set();
+        done.wait().await;
+        on_a.await.unwrap();
+    });
+    rt_a.block_on(task_a).unwrap();
+    thread.join().unwrap();
+    assert!(!lock.locked());
+}
