@@ -110,7 +110,15 @@ impl Hold {
 
     /// Release one level, if this guard is still live and dropped by its owner.
     fn release(self, state: &Reentrant, current: OwnerId) {
-        if current == self.owner && state.generation() == self.generation {
+        if current == self.owner {
+            self.release_on_owner(state);
+        }
+    }
+
+    /// Release one level, if this guard is still live; the caller is the owner (a blocking
+    /// guard cannot leave its thread).
+    fn release_on_owner(self, state: &Reentrant) {
+        if state.generation() == self.generation {
             let _ = state.release(self.owner);
         }
     }
@@ -442,6 +450,7 @@ impl BlockingRLock {
     /// assert_eq!(lock.recursion_count(), 2);
     /// drop((b, a));
     /// ```
+    #[inline]
     pub fn acquire(&self) -> BlockingRLockGuard<'_> {
         let me = OwnerId::thread();
         if !self.state.try_acquire(me) {
@@ -681,8 +690,10 @@ impl<'a> BlockingRLockGuard<'a> {
 }
 
 impl Drop for BlockingRLockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
-        self.hold.release(self.state, OwnerId::thread());
+        // `!Send`: dropped on the thread that took it.
+        self.hold.release_on_owner(self.state);
     }
 }
 
@@ -783,7 +794,8 @@ impl BlockingOwnedRLockGuard {
 
 impl Drop for BlockingOwnedRLockGuard {
     fn drop(&mut self) {
-        self.hold.release(&self.lock.state, OwnerId::thread());
+        // `!Send`: dropped on the thread that took it.
+        self.hold.release_on_owner(&self.lock.state);
     }
 }
 

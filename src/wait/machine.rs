@@ -42,6 +42,11 @@ pub(crate) trait Source {
     fn spins(&self) -> bool {
         false
     }
+    /// Whether waiters are stamped with the time they first queued (a clock read), for
+    /// eventual fairness: only default-policy permits look at it.
+    fn stamps(&self) -> bool {
+        false
+    }
 }
 
 /// Spin briefly, as parking_lot's `SpinWait`: a few rounds of exponential busy-waiting, then
@@ -121,7 +126,9 @@ impl<'a, S: Source> Waiter<'a, S> {
                     };
                     // SAFETY: the node is pinned inside this pinned waiter and not linked
                     // (state Idle/Requeue); `Drop` unlinks it before it goes away.
-                    unsafe { list.link(self.node(), target, s == State::Requeue) };
+                    unsafe {
+                        list.link(self.node(), target, s == State::Requeue, self.src.stamps())
+                    };
                     self.state.set(State::Linked);
                     return false;
                 }

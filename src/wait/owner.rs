@@ -30,6 +30,7 @@ const THREAD_TAG: u64 = 1 << 63;
 
 impl OwnerId {
     /// The calling OS thread.
+    #[inline]
     pub(crate) fn thread() -> Self {
         THREAD_ID.with(|id| *id)
     }
@@ -174,6 +175,7 @@ impl Reentrant {
     }
 
     /// Release one level for `me`; the last level gives the lock up.
+    #[inline]
     pub(crate) fn release(&self, me: OwnerId) -> Result<(), NotOwned> {
         self.check_owner(me)?;
         let d = self.depth.load(Ordering::Relaxed) - 1;

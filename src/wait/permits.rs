@@ -322,6 +322,10 @@ impl Source for Permits {
         true
     }
 
+    fn stamps(&self) -> bool {
+        !self.fair
+    }
+
     fn pass_on(&self) {
         if self.fair || self.available() == 0 {
             return;

@@ -7,7 +7,7 @@
 use std::pin::Pin;
 use std::ptr;
 
-use super::sync::{self, stamp, Mutex, MutexGuard};
+use super::sync::{self, stamp as stamp_now, Mutex, MutexGuard};
 use super::waiter::{Node, Target, WAITING};
 
 /// The list behind the queue's mutex. Every node in it is pinned and alive: its owner
@@ -82,7 +82,16 @@ impl List {
     /// # Safety
     /// `node` is not linked anywhere, stays pinned, and its owner unlinks it through this
     /// queue before it is dropped.
-    pub(crate) unsafe fn link(&mut self, node: Pin<&Node>, target: Target, front: bool) {
+    ///
+    /// `stamp`: record when the waiter first queued (a clock read), for eventual fairness;
+    /// only default-policy permits use it.
+    pub(crate) unsafe fn link(
+        &mut self,
+        node: Pin<&Node>,
+        target: Target,
+        front: bool,
+        stamp: bool,
+    ) {
         let node: &Node = node.get_ref();
         let p: *const Node = node;
         let epoch = self.epoch;
@@ -93,8 +102,8 @@ impl List {
                 l.epoch = epoch;
                 if l.since.is_some() {
                     l.requeued = true;
-                } else {
-                    l.since = Some(stamp());
+                } else if stamp {
+                    l.since = Some(stamp_now());
                 }
                 if front {
                     l.prev = ptr::null();
