@@ -42,11 +42,34 @@ pub(crate) trait Source {
     fn spins(&self) -> bool {
         false
     }
-    /// Whether waiters are stamped with the time they first queued (a clock read), for
-    /// eventual fairness: only default-policy permits look at it.
-    fn stamps(&self) -> bool {
+    /// Whether a newcomer may take the grant ahead of queued waiters (default-policy
+    /// permits). Such waiters are stamped with the time they first queued (a clock read),
+    /// for eventual fairness, and a task spins briefly before it queues. Fair instances
+    /// hand off in FIFO order, so neither helps them.
+    fn barging(&self) -> bool {
         false
     }
+}
+
+/// A task's short spin before it takes the queue lock: a few rounds of busy-waiting, no
+/// yields (a task must not block its worker). Under contention between workers the holder
+/// usually lets go within this window, which saves the queue lock and a wake-up.
+#[cfg(not(loom))]
+fn spin_short<S: Source>(src: &S) -> bool {
+    for round in 0..3u32 {
+        for _ in 0..(4 << round) {
+            std::hint::spin_loop();
+        }
+        if src.try_fast() {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(loom)]
+fn spin_short<S: Source>(_src: &S) -> bool {
+    false
 }
 
 /// Spin briefly, as parking_lot's `SpinWait`: a few rounds of exponential busy-waiting, then
@@ -110,7 +133,9 @@ impl<'a, S: Source> Waiter<'a, S> {
             match self.state.get() {
                 State::Done => return true,
                 s @ (State::Idle | State::Requeue) => {
-                    if self.src.try_fast() {
+                    if self.src.try_fast()
+                        || (waker.is_some() && self.src.barging() && spin_short(self.src))
+                    {
                         self.state.set(State::Done);
                         return true;
                     }
@@ -127,7 +152,7 @@ impl<'a, S: Source> Waiter<'a, S> {
                     // SAFETY: the node is pinned inside this pinned waiter and not linked
                     // (state Idle/Requeue); `Drop` unlinks it before it goes away.
                     unsafe {
-                        list.link(self.node(), target, s == State::Requeue, self.src.stamps())
+                        list.link(self.node(), target, s == State::Requeue, self.src.barging())
                     };
                     self.state.set(State::Linked);
                     return false;

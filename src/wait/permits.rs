@@ -322,7 +322,7 @@ impl Source for Permits {
         true
     }
 
-    fn stamps(&self) -> bool {
+    fn barging(&self) -> bool {
         !self.fair
     }
 
