@@ -317,3 +317,81 @@ async fn inert_rlock_guards_stay_inert_after_other_waits_restore() {
         .await
         .unwrap());
 }
+
+/// RLock: tasks re-enter and are cancelled at random points (by `tokio::time::timeout` and
+/// `select!`) while plain threads re-enter with timeouts: never two owners, every level
+/// released, nothing stranded.
+#[test]
+fn rlock_storm_keeps_one_owner() {
+    for fair in [false, true] {
+        let rt = mt_runtime();
+        let lock = Arc::new(if fair {
+            threading::RLock::new_fair()
+        } else {
+            threading::RLock::new()
+        });
+        let inside = Arc::new(Inside::new(1));
+
+        let threads: Vec<_> = (0..THREADS)
+            .map(|i| {
+                let (lock, inside) = (lock.clone(), inside.clone());
+                std::thread::spawn(move || {
+                    let l = lock.blocking();
+                    let mut rng = Lcg(i as u64 + 500);
+                    for _ in 0..ACQUIRES_PER_THREAD / 2 {
+                        let timeout = Duration::from_micros(rng.next() % 200);
+                        if let Some(outer) = l.acquire_timeout(timeout) {
+                            inside.enter();
+                            let inner = l.acquire(); // re-entry never waits
+                            assert_eq!(l.recursion_count(), 2);
+                            drop(inner);
+                            inside.leave();
+                            drop(outer);
+                        }
+                    }
+                })
+            })
+            .collect();
+
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|i| {
+                let (lock, inside) = (lock.clone(), inside.clone());
+                rt.spawn(async move {
+                    let mut rng = Lcg(i as u64 + 900);
+                    for _ in 0..ACQUIRES_PER_TASK / 2 {
+                        let d = Duration::from_micros(rng.next() % 300);
+                        let outer = if rng.next() % 2 == 0 {
+                            tokio::time::timeout(d, lock.acquire()).await.ok()
+                        } else {
+                            tokio::select! {
+                                g = lock.acquire() => Some(g),
+                                _ = tokio::task::yield_now() => None,
+                            }
+                        };
+                        if let Some(outer) = outer {
+                            inside.enter();
+                            let inner = lock.acquire().await; // re-entry by the same task
+                            assert_eq!(lock.recursion_count(), 2);
+                            tokio::task::yield_now().await; // may move to the other worker
+                            drop(inner);
+                            inside.leave();
+                            drop(outer);
+                        }
+                    }
+                })
+            })
+            .collect();
+
+        rt.block_on(async {
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(!lock.locked(), "stranded after the storm: {lock:?}");
+        assert!(format!("{lock:?}").contains("waiters=0"), "{lock:?}");
+        drop(lock.blocking().acquire());
+    }
+}
