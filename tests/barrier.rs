@@ -9,7 +9,10 @@
 //! early" and generous for "not too late".
 
 mod common;
-use common::{assert_quick, assert_timed_out_in_time, mt_runtime, wait_until, LATE};
+use common::{
+    assert_quick, assert_timed_out_in_time, join_thread, mt_runtime, wait_until, wait_until_async,
+    FOREVER, LATE, SHORT,
+};
 
 use std::error::Error;
 use std::future::Future;
@@ -22,12 +25,6 @@ use std::time::{Duration, Instant};
 
 use futures::{poll, FutureExt};
 use threading::{Barrier, BarrierPartiesError, BrokenBarrierError, TIMEOUT_MAX};
-
-/// A timeout for waits that are meant to run out: short, so the file stays quick.
-const SHORT: Duration = Duration::from_millis(100);
-
-/// A timeout far longer than any test runs: a wait given it must end some other way.
-const FOREVER: Duration = Duration::from_secs(600);
 
 /// Time given to a party to arrive where its arrival cannot be observed (a thread blocked
 /// while the barrier drains or resets is not counted anywhere). The assertions made after
@@ -45,12 +42,6 @@ fn who() -> String {
 
 fn debug(x: &impl std::fmt::Debug) -> String {
     format!("{x:?}")
-}
-
-/// Join a worker thread, at most `LATE` after the call; re-raise its panic.
-#[track_caller]
-fn join_thread<T>(h: std::thread::JoinHandle<T>) -> T {
-    thread_outcome(h).unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// Join a worker thread, at most `LATE` after the call; its value or its panic.
@@ -74,15 +65,6 @@ async fn task_outcome<T>(h: tokio::task::JoinHandle<T>) -> std::thread::Result<T
         Ok(Err(e)) if e.is_panic() => Err(e.into_panic()),
         Ok(Err(e)) => panic!("worker task failed: {e}"),
         Ok(Ok(v)) => Ok(v),
-    }
-}
-
-/// `wait_until` for async code: poll `cond` every millisecond, at most `LATE`.
-async fn wait_until_async(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < LATE, "condition not reached in {LATE:?}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 

@@ -8,21 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::mt_runtime;
+use common::{mt_runtime, Lcg};
 use threading::{Event, Lock, Semaphore};
-
-/// A small deterministic generator, so a failing storm can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
 
 /// Track how many holders are inside at once; more than `max` is a failure.
 struct Inside {

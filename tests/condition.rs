@@ -18,93 +18,23 @@
 //! (`queued(&cond)` for the condition's waiters, `queued(cond.lock())` for the lock's).
 
 mod common;
-use common::{assert_quick, wait_until, LATE};
+use common::{
+    assert_quick, assert_waited, poll_once, queued, run_in_task, run_on_thread, wait_until,
+    wait_until_async, Lcg, LATE, SHORT,
+};
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use threading::{Condition, Lock, RLock, RLockReleaseError, TIMEOUT_MAX};
 
-/// A timeout for waits that must fail: short, so the suite stays fast.
-const T: Duration = Duration::from_millis(100);
-
 /// A timeout for waits that must succeed long before it.
 const LONG: Duration = Duration::from_secs(10);
-
-/// The number of queued waiters, read from the `Debug` output (`… waiters=N>`).
-fn queued(x: &impl std::fmt::Debug) -> usize {
-    let s = format!("{x:?}");
-    let at = s.find("waiters=").expect("Debug output names the waiters") + "waiters=".len();
-    s[at..]
-        .trim_end_matches('>')
-        .parse()
-        .expect("a waiter count")
-}
-
-/// A failed timed wait lasted at least `timeout` (exactly) and not absurdly longer.
-#[track_caller]
-fn assert_waited(elapsed: Duration, timeout: Duration) {
-    assert!(
-        elapsed >= timeout,
-        "returned early: {elapsed:?} < {timeout:?}"
-    );
-    assert!(
-        elapsed < timeout + LATE,
-        "returned far too late: {elapsed:?}"
-    );
-}
-
-/// How long a test body may run before it counts as hung: a lost wake-up fails the test
-/// instead of hanging the suite.
-const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// Run `body` on a thread of its own, re-raising its panic; fail if it hangs.
-fn run_on_thread(body: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)));
-    });
-    match rx.recv_timeout(WATCHDOG) {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the test hung for {WATCHDOG:?}"),
-    }
-}
-
-/// Run `body` as a tokio task on a fresh two-worker runtime, re-raising its panic; fail if
-/// it hangs.
-fn run_in_task(body: impl Future<Output = ()> + Send + 'static) {
-    let rt = common::mt_runtime();
-    match rt.block_on(async move { tokio::time::timeout(WATCHDOG, tokio::spawn(body)).await }) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => {
-            rt.shutdown_background();
-            panic!("the test hung for {WATCHDOG:?}");
-        }
-    }
-}
-
-/// `common::wait_until` for async code: polls `cond` every millisecond without blocking the
-/// worker, at most `LATE`.
-async fn until_async(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < LATE, "condition not reached in {LATE:?}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// Poll `fut` once with a no-op waker.
-fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
-}
 
 /// The message of a caught panic.
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -118,19 +48,6 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 async fn yields(n: u64) {
     for _ in 0..n {
         tokio::task::yield_now().await;
-    }
-}
-
-/// A small deterministic generator, so a failing storm can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
     }
 }
 
@@ -176,7 +93,7 @@ macro_rules! both_forms {
                 ($d ($d t:tt)*) => { tokio::spawn(async move { $d ($d t)* }) };
             }
             macro_rules! join { ($d h:expr) => { $d h.await.unwrap() }; }
-            macro_rules! until { ($d c:expr) => { super::until_async(|| $d c).await }; }
+            macro_rules! until { ($d c:expr) => { super::wait_until_async(|| $d c).await }; }
             macro_rules! sleep { ($d t:expr) => { tokio::time::sleep($d t).await }; }
             $( $(#[$meta])* #[test] fn $name() { super::run_in_task(async move $body) } )*
         }
@@ -287,11 +204,11 @@ both_forms! {
         let c = cond.clone();
         let (got, elapsed) = join!(spawn! {
             let start = Instant::now();
-            let got = aw!(c.acquire_timeout(T)).is_some();
+            let got = aw!(c.acquire_timeout(SHORT)).is_some();
             (got, start.elapsed())
         });
         assert!(!got);
-        assert_waited(elapsed, T);
+        assert_waited(elapsed, SHORT);
         drop((b, a));
         assert!(!cond.locked());
 
@@ -401,7 +318,7 @@ both_forms! {
                 let a = aw!(c.acquire());
                 let b = aw!(c.acquire());
                 let start = Instant::now();
-                let (b, notified) = aw!(c.wait_timeout(b, T));
+                let (b, notified) = aw!(c.wait_timeout(b, SHORT));
                 let elapsed = start.elapsed();
                 // Held again, at the same depth.
                 let held = rl!(c).is_owned() && rl!(c).recursion_count() == 2;
@@ -412,7 +329,7 @@ both_forms! {
         for w in waiters {
             let (notified, elapsed, held) = join!(w);
             assert!(!notified);
-            assert_waited(elapsed, T);
+            assert_waited(elapsed, SHORT);
             assert!(held);
         }
         assert!(!cond.locked());
@@ -617,7 +534,7 @@ both_forms! {
             let a = aw!(c.acquire());
             let b = aw!(c.acquire());
             let g = aw!(c.acquire());
-            let (g, notified) = aw!(c.wait_timeout(g, T));
+            let (g, notified) = aw!(c.wait_timeout(g, SHORT));
             let restored = (rl!(c).is_owned(), rl!(c).recursion_count());
             drop((g, b, a));
             (notified, restored)
@@ -718,12 +635,12 @@ both_forms! {
         let (notified, elapsed) = join!(spawn! {
             let g = aw!(c.acquire());
             let start = Instant::now();
-            let (g, notified) = aw!(c.wait_timeout(g, T));
+            let (g, notified) = aw!(c.wait_timeout(g, SHORT));
             drop(g);
             (notified, start.elapsed())
         });
         assert!(!notified, "an earlier notify was remembered");
-        assert_waited(elapsed, T);
+        assert_waited(elapsed, SHORT);
     }
 
     // conformance: C-21, A-16
@@ -826,9 +743,9 @@ both_forms! {
         cond.notify_all(&g);
         // The notifier waits right after its notify_all: that call does not wake it.
         let start = Instant::now();
-        let (g, notified) = aw!(cond.wait_timeout(g, T));
+        let (g, notified) = aw!(cond.wait_timeout(g, SHORT));
         assert!(!notified);
-        assert_waited(start.elapsed(), T);
+        assert_waited(start.elapsed(), SHORT);
         drop(g);
         // The two woken ones went back to waiting, and that notify_all did not wake them
         // again: one wake-up each.
@@ -1077,7 +994,7 @@ fn async_panicking_predicate_leaves_the_lock_released_and_the_condition_usable()
                 .await;
             drop((g, a));
         });
-        until_async(|| queued(&*cond) == 1).await;
+        wait_until_async(|| queued(&*cond) == 1).await;
         let g = cond.acquire().await;
         cond.notify(&g, 1);
         drop(g);
@@ -1093,7 +1010,7 @@ fn async_panicking_predicate_leaves_the_lock_released_and_the_condition_usable()
             drop(g);
             notified
         });
-        until_async(|| queued(&*cond) == 1).await;
+        wait_until_async(|| queued(&*cond) == 1).await;
         let g = cond.acquire().await;
         cond.notify(&g, 1);
         drop(g);
@@ -1401,8 +1318,8 @@ fn cancellation_comes_from_outside_and_reaches_the_caller_unchanged() {
         // While waiting: `timeout` returns its own `Elapsed`, never before the timeout.
         let g = cond.acquire().await;
         let start = Instant::now();
-        assert!(tokio::time::timeout(T, cond.wait(g)).await.is_err());
-        assert_waited(start.elapsed(), T);
+        assert!(tokio::time::timeout(SHORT, cond.wait(g)).await.is_err());
+        assert_waited(start.elapsed(), SHORT);
         assert!(!cond.locked());
         assert_eq!(queued(&*cond), 0);
 
@@ -1420,10 +1337,10 @@ fn cancellation_comes_from_outside_and_reaches_the_caller_unchanged() {
                 }
             }
         });
-        until_async(|| queued(&*cond) == 1).await;
+        wait_until_async(|| queued(&*cond) == 1).await;
         let g = cond.acquire().await;
         cond.notify(&g, 1);
-        until_async(|| queued(&**cond.lock()) == 1).await;
+        wait_until_async(|| queued(&**cond.lock()) == 1).await;
         cancel_tx.send(()).unwrap();
         assert_eq!(waiter.await.unwrap(), "cancelled");
         assert!(cond.lock().is_owned());
@@ -1436,7 +1353,7 @@ fn cancellation_comes_from_outside_and_reaches_the_caller_unchanged() {
             let g = c.acquire().await;
             drop(c.wait(g).await);
         });
-        until_async(|| queued(&*cond) == 1).await;
+        wait_until_async(|| queued(&*cond) == 1).await;
         waiter.abort();
         assert!(waiter.await.unwrap_err().is_cancelled());
         assert!(!cond.locked());

@@ -11,9 +11,11 @@
 // to test.
 
 mod common;
-use common::{assert_quick, assert_timed_out_in_time, wait_until, LATE};
+use common::{
+    assert_quick, assert_timed_out_in_time, join_task, join_thread, queued_digits, wait_until,
+    FOREVER, LATE, SHORT,
+};
 
-use std::fmt;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -21,41 +23,6 @@ use std::time::{Duration, Instant};
 
 use futures::{poll, FutureExt};
 use threading::{Event, TIMEOUT_MAX};
-
-/// A timeout for waits that are meant to run out: short, so the file stays quick.
-const SHORT: Duration = Duration::from_millis(100);
-
-/// A timeout far longer than any test runs: a wait given it must end by a `set`.
-const FOREVER: Duration = Duration::from_secs(600);
-
-/// The number of queued waiters that the `Debug` output shows.
-fn queued(x: &impl fmt::Debug) -> usize {
-    let s = format!("{x:?}");
-    let at = s
-        .find("waiters=")
-        .unwrap_or_else(|| panic!("no waiters= in {s}"))
-        + 8;
-    let digits: String = s[at..].chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("bad waiters= in {s}"))
-}
-
-/// Join a worker thread, at most `LATE` after the call; re-raise its panic.
-#[track_caller]
-fn join_thread<T>(h: std::thread::JoinHandle<T>) -> T {
-    wait_until(|| h.is_finished());
-    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-}
-
-/// Join a worker task, at most `LATE` after the call; re-raise its panic.
-async fn join_task<T>(h: tokio::task::JoinHandle<T>) -> T {
-    match tokio::time::timeout(LATE, h).await {
-        Err(_) => panic!("worker task did not finish within {LATE:?}"),
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Ok(Ok(v)) => v,
-    }
-}
 
 /// One test body, run in both forms: `name::blocking` (workers are threads) and
 /// `name::tasks` (workers are tasks on a two-worker runtime; the body itself runs in
@@ -136,14 +103,14 @@ forms! {
                 first && second
             }));
         }
-        wait_until(|| queued(&e) == 5);
+        wait_until(|| queued_digits(&e) == 5);
         assert!(workers.iter().all(|w| !w.is_finished()));
         let setter = e.clone();
         join!(spawn!({ setter.set() }));
         for w in workers {
             assert!(join!(w), "a wait woken by set() reported a timeout");
         }
-        assert_eq!(queued(&e), 0);
+        assert_eq!(queued_digits(&e), 0);
     }
 
     // conformance: E-4
@@ -155,7 +122,7 @@ forms! {
                 let e = e.clone();
                 workers.push(spawn!({ wait!(e.wait_timeout(FOREVER)) }));
             }
-            wait_until(|| queued(&e) == 5);
+            wait_until(|| queued_digits(&e) == 5);
             e.set();
             for w in workers {
                 assert!(join!(w));
@@ -186,7 +153,7 @@ forms! {
             assert!(!got, "nobody set the event");
             assert_timed_out_in_time(start, SHORT);
         }
-        assert_eq!(queued(&e), 0);
+        assert_eq!(queued_digits(&e), 0);
         assert!(!e.is_set());
     }
 
@@ -202,7 +169,7 @@ forms! {
         assert!(wait!(e.wait_timeout(TIMEOUT_MAX)));
         wait!(e.wait());
         assert_quick(start, LATE);
-        assert_eq!(queued(&e), 0);
+        assert_eq!(queued_digits(&e), 0);
     }
 
     // conformance: E-7, A-9
@@ -224,14 +191,14 @@ forms! {
                     }
                 }));
             }
-            wait_until(|| queued(&e) == 6);
+            wait_until(|| queued_digits(&e) == 6);
             e.set();
             e.clear();
             for w in workers {
                 assert!(join!(w), "a waiter woken by set() reported false");
             }
             assert!(!e.is_set());
-            assert_eq!(queued(&e), 0);
+            assert_eq!(queued_digits(&e), 0);
             // A wait that starts after the clear waits for the next set.
             assert!(!wait!(e.wait_timeout(Duration::ZERO)));
         }
@@ -261,7 +228,7 @@ forms! {
             let got = wait!(e2.wait_timeout(FOREVER));
             (got, start.elapsed())
         });
-        wait_until(|| queued(&e) == 1);
+        wait_until(|| queued_digits(&e) == 1);
         e.set();
         let (got, elapsed) = join!(w);
         assert!(got);
@@ -280,7 +247,7 @@ forms! {
         for timeout in [Duration::MAX, TIMEOUT_MAX + Duration::from_secs(1), TIMEOUT_MAX] {
             let e2 = e.clone();
             let w = spawn!({ wait!(e2.wait_timeout(timeout)) });
-            wait_until(|| queued(&e) == 1);
+            wait_until(|| queued_digits(&e) == 1);
             assert!(!w.is_finished(), "a {timeout:?} wait returned early");
             e.set();
             assert!(join!(w), "a {timeout:?} wait gave up");
@@ -306,7 +273,7 @@ fn one_set_wakes_threads_and_tasks_alike() {
             rt.spawn(async move { e.wait_timeout(FOREVER).await })
         })
         .collect();
-    wait_until(|| queued(&*e) == 6);
+    wait_until(|| queued_digits(&*e) == 6);
     e.blocking().set();
     e.clear();
     for t in threads {
@@ -329,7 +296,7 @@ async fn async_wait_on_a_set_event_does_not_suspend() {
     let mut b = Box::pin(e.wait_timeout(FOREVER));
     assert!(poll!(a.as_mut()).is_pending());
     assert!(poll!(b.as_mut()).is_pending());
-    assert_eq!(queued(&e), 2);
+    assert_eq!(queued_digits(&e), 2);
     e.set();
     let before = format!("{e:?}");
     e.set();
@@ -357,10 +324,10 @@ async fn async_set_then_clear_before_the_waiters_run() {
         assert!(poll!(w.as_mut()).is_pending());
     }
     assert!(poll!(plain.as_mut()).is_pending());
-    assert_eq!(queued(&e), 5);
+    assert_eq!(queued_digits(&e), 5);
     e.set();
     e.clear();
-    assert_eq!(queued(&e), 0);
+    assert_eq!(queued_digits(&e), 0);
     // A wait that starts now waits for the next set.
     let mut late = Box::pin(e.wait());
     assert!(poll!(late.as_mut()).is_pending());
@@ -385,24 +352,24 @@ async fn async_dropped_wait_removes_its_waiter() {
     let mut goes_timed = Box::pin(e.wait_timeout(FOREVER));
     assert!(poll!(goes.as_mut()).is_pending());
     assert!(poll!(goes_timed.as_mut()).is_pending());
-    assert_eq!(queued(&e), 3);
+    assert_eq!(queued_digits(&e), 3);
     drop(goes);
     drop(goes_timed);
-    assert_eq!(queued(&e), 1);
+    assert_eq!(queued_digits(&e), 1);
 
     assert!(tokio::time::timeout(Duration::from_millis(10), e.wait())
         .await
         .is_err());
-    assert_eq!(queued(&e), 1);
+    assert_eq!(queued_digits(&e), 1);
     tokio::select! {
         _ = e.wait() => panic!("the event is not set"),
         _ = tokio::task::yield_now() => {}
     }
-    assert_eq!(queued(&e), 1);
+    assert_eq!(queued_digits(&e), 1);
 
     e.set();
     assert_eq!(poll!(stays.as_mut()), Poll::Ready(true));
-    assert_eq!(queued(&e), 0);
+    assert_eq!(queued_digits(&e), 0);
 }
 
 // conformance: A-10
@@ -419,7 +386,7 @@ async fn async_wait_dropped_after_set_takes_nothing_from_others() {
     e.clear();
     drop(a);
     assert!(poll!(b.as_mut()).is_ready());
-    assert_eq!(queued(&e), 0);
+    assert_eq!(queued_digits(&e), 0);
 }
 
 // conformance: TO-5
@@ -428,7 +395,7 @@ async fn async_wait_dropped_after_set_takes_nothing_from_others() {
 async fn async_zero_timeout_resolves_on_the_first_poll() {
     let e = Event::new();
     assert_eq!(e.wait_timeout(Duration::ZERO).now_or_never(), Some(false));
-    assert_eq!(queued(&e), 0);
+    assert_eq!(queued_digits(&e), 0);
     e.set();
     assert_eq!(e.wait_timeout(Duration::ZERO).now_or_never(), Some(true));
 }
@@ -445,7 +412,7 @@ fn spurious_unparks_do_not_extend_a_blocking_timed_wait() {
         let start = Instant::now();
         (e2.wait_timeout(SHORT), start)
     });
-    wait_until(|| queued(&*e) == 1);
+    wait_until(|| queued_digits(&*e) == 1);
     let thread = h.thread().clone();
     for _ in 0..3000 {
         if h.is_finished() {
@@ -482,7 +449,7 @@ async fn async_deadline_is_fixed_at_the_call() {
     assert!(poll!(f.as_mut()).is_pending());
     tokio::time::advance(SHORT - start.elapsed()).await;
     assert_eq!(poll!(f.as_mut()), Poll::Ready(false));
-    assert_eq!(queued(&e), 0);
+    assert_eq!(queued_digits(&e), 0);
 }
 
 // conformance: TO-9

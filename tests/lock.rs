@@ -10,7 +10,7 @@
 //! queued (`queued(&lock)`).
 
 mod common;
-use common::{assert_quick, wait_until, LATE};
+use common::{assert_quick, assert_waited, poll_once, queued, wait_until, LATE, SHORT};
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -20,32 +20,6 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use threading::{Lock, LockGuard, TIMEOUT_MAX};
-
-/// A timeout for waits that must fail: short, so the suite stays fast.
-const T: Duration = Duration::from_millis(100);
-
-/// The number of queued waiters, read from the lock's `Debug` output (`… waiters=N>`).
-fn queued(lock: &impl std::fmt::Debug) -> usize {
-    let s = format!("{lock:?}");
-    let at = s.find("waiters=").expect("Debug output names the waiters") + "waiters=".len();
-    s[at..]
-        .trim_end_matches('>')
-        .parse()
-        .expect("a waiter count")
-}
-
-/// A failed timed wait lasted at least `timeout` (exactly) and not absurdly longer.
-#[track_caller]
-fn assert_waited(elapsed: Duration, timeout: Duration) {
-    assert!(
-        elapsed >= timeout,
-        "returned early: {elapsed:?} < {timeout:?}"
-    );
-    assert!(
-        elapsed < timeout + LATE,
-        "returned far too late: {elapsed:?}"
-    );
-}
 
 /// A waker that counts its wake-ups.
 #[derive(Default)]
@@ -98,11 +72,6 @@ impl<'a> Probe<'a> {
     fn woken(&self) -> usize {
         self.wakes.0.load(SeqCst)
     }
-}
-
-/// Poll `fut` once with a no-op waker.
-fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(Waker::noop()))
 }
 
 macro_rules! both_forms {
@@ -346,12 +315,12 @@ both_forms! {
             let l = lock.clone();
             let h = spawn! {
                 let start = Instant::now();
-                let got = aw!(l.acquire_timeout(T)).is_some();
+                let got = aw!(l.acquire_timeout(SHORT)).is_some();
                 (got, start.elapsed())
             };
             let (got, elapsed) = join!(h);
             assert!(!got);
-            assert_waited(elapsed, T);
+            assert_waited(elapsed, SHORT);
             // L-4: no stale waiter is left behind to absorb the next release.
             assert!(lock.locked());
             assert_eq!(queued(&*lock), 0);
@@ -647,7 +616,7 @@ fn blocking_spurious_unparks_do_not_extend_the_deadline() {
     let l = lock.clone();
     let h = std::thread::spawn(move || {
         let start = Instant::now();
-        let got = l.acquire_timeout(T).is_some();
+        let got = l.acquire_timeout(SHORT).is_some();
         (got, start.elapsed())
     });
     wait_until(|| queued(&*lock) == 1);
@@ -662,7 +631,7 @@ fn blocking_spurious_unparks_do_not_extend_the_deadline() {
     }
     let (got, elapsed) = h.join().unwrap();
     assert!(!got);
-    assert_waited(elapsed, T);
+    assert_waited(elapsed, SHORT);
     assert_eq!(queued(&*lock), 0);
     lock.release().unwrap();
 }
@@ -673,7 +642,7 @@ async fn async_repolls_do_not_extend_the_deadline() {
     let lock = Lock::new();
     lock.try_acquire().unwrap().forget();
     let start = tokio::time::Instant::now();
-    let mut acquire = pin!(lock.acquire_timeout(T));
+    let mut acquire = pin!(lock.acquire_timeout(SHORT));
     let mut repolls = 0;
     // Poll the wait again every 10 ms (of tokio's paused clock) until it gives up.
     let got = loop {
@@ -685,9 +654,9 @@ async fn async_repolls_do_not_extend_the_deadline() {
     };
     assert!(got.is_none());
     let elapsed = start.elapsed();
-    assert!(elapsed >= T, "returned early: {elapsed:?}");
+    assert!(elapsed >= SHORT, "returned early: {elapsed:?}");
     assert!(
-        elapsed <= T + Duration::from_millis(10),
+        elapsed <= SHORT + Duration::from_millis(10),
         "deadline moved: {elapsed:?}"
     );
     assert!(repolls >= 5, "the wait was not re-polled ({repolls})");
@@ -772,8 +741,8 @@ async fn timeout_from_outside_cancels_the_wait_and_leaves_nothing() {
     for lock in [Lock::new(), Lock::new_fair()] {
         let held = lock.acquire().await;
         let start = Instant::now();
-        assert!(tokio::time::timeout(T, lock.acquire()).await.is_err());
-        assert!(start.elapsed() >= T);
+        assert!(tokio::time::timeout(SHORT, lock.acquire()).await.is_err());
+        assert!(start.elapsed() >= SHORT);
         tokio::select! {
             _ = lock.acquire() => panic!("got a held lock"),
             _ = tokio::time::sleep(Duration::from_millis(10)) => {}
@@ -862,8 +831,8 @@ fn fair_lock_newcomers_never_barge() {
     assert!(lock.try_acquire().is_none());
     assert!(lock.blocking().try_acquire().is_none());
     let start = Instant::now();
-    assert!(lock.blocking().acquire_timeout(T).is_none());
-    assert_waited(start.elapsed(), T);
+    assert!(lock.blocking().acquire_timeout(SHORT).is_none());
+    assert_waited(start.elapsed(), SHORT);
     let mut newcomer = Probe::new(&lock);
     newcomer.pending();
     let g = first.ready();

@@ -16,81 +16,15 @@
 //! queued (`queued(&lock)`).
 
 mod common;
-use common::{assert_quick, LATE};
+use common::{
+    assert_quick, assert_waited, queued, run_in_task, run_on_thread, wait_until_async, LATE, SHORT,
+};
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threading::{RLock, RLockReleaseError, TIMEOUT_MAX};
-
-/// A timeout for waits that must fail: short, so the suite stays fast.
-const T: Duration = Duration::from_millis(100);
-
-/// The number of queued waiters, read from the `Debug` output (`… waiters=N>`).
-fn queued(x: &impl std::fmt::Debug) -> usize {
-    let s = format!("{x:?}");
-    let at = s.find("waiters=").expect("Debug output names the waiters") + "waiters=".len();
-    s[at..]
-        .trim_end_matches('>')
-        .parse()
-        .expect("a waiter count")
-}
-
-/// A failed timed wait lasted at least `timeout` (exactly) and not absurdly longer.
-#[track_caller]
-fn assert_waited(elapsed: Duration, timeout: Duration) {
-    assert!(
-        elapsed >= timeout,
-        "returned early: {elapsed:?} < {timeout:?}"
-    );
-    assert!(
-        elapsed < timeout + LATE,
-        "returned far too late: {elapsed:?}"
-    );
-}
-
-/// How long a test body may run before it counts as hung: a lost wake-up fails the test
-/// instead of hanging the suite.
-const WATCHDOG: Duration = Duration::from_secs(60);
-
-/// Run `body` on a thread of its own, re-raising its panic; fail if it hangs.
-fn run_on_thread(body: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)));
-    });
-    match rx.recv_timeout(WATCHDOG) {
-        Ok(Ok(())) => {}
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("the test hung for {WATCHDOG:?}"),
-    }
-}
-
-/// Run `body` as a tokio task on a fresh two-worker runtime, re-raising its panic; fail if
-/// it hangs.
-fn run_in_task(body: impl Future<Output = ()> + Send + 'static) {
-    let rt = common::mt_runtime();
-    match rt.block_on(async move { tokio::time::timeout(WATCHDOG, tokio::spawn(body)).await }) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => {
-            rt.shutdown_background();
-            panic!("the test hung for {WATCHDOG:?}");
-        }
-    }
-}
-
-/// `common::wait_until` for async code: polls `cond` every millisecond without blocking the
-/// worker, at most `LATE`.
-async fn until_async(mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < LATE, "condition not reached in {LATE:?}");
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 macro_rules! both_forms {
     (@with ($d:tt) $($(#[$meta:meta])* fn $name:ident() $body:block)*) => {
@@ -119,7 +53,7 @@ macro_rules! both_forms {
             }
             macro_rules! join { ($d h:expr) => { $d h.await.unwrap() }; }
             macro_rules! yield_now { () => { tokio::task::yield_now().await }; }
-            macro_rules! until { ($d c:expr) => { super::until_async(|| $d c).await }; }
+            macro_rules! until { ($d c:expr) => { super::wait_until_async(|| $d c).await }; }
             $( $(#[$meta])* #[test] fn $name() { super::run_in_task(async move $body) } )*
         }
     };
@@ -404,11 +338,11 @@ both_forms! {
             let l = lock.clone();
             let (got, elapsed) = join!(spawn! {
                 let start = Instant::now();
-                let got = aw!(l.acquire_timeout(T)).is_some();
+                let got = aw!(l.acquire_timeout(SHORT)).is_some();
                 (got, start.elapsed())
             });
             assert!(!got);
-            assert_waited(elapsed, T);
+            assert_waited(elapsed, SHORT);
             assert!(lock.locked() && lock.is_owned());
             assert_eq!(queued(&*lock), 0);
             drop(held);
@@ -580,8 +514,8 @@ both_forms! {
         let l = lock.clone();
         assert!(join!(spawn! { l.locked() && l.try_acquire().is_none() }));
         let start = Instant::now();
-        assert!(aw!(lock.acquire_timeout(T)).is_none());
-        assert_waited(start.elapsed(), T);
+        assert!(aw!(lock.acquire_timeout(SHORT)).is_none());
+        assert_waited(start.elapsed(), SHORT);
         assert!(lock.locked());
     }
 
@@ -763,10 +697,10 @@ fn async_guards_release_on_scope_exit_and_on_panic() {
         let holder = tokio::spawn(async move {
             let _g = l.acquire().await;
             let _g2 = l.acquire().await;
-            until_async(|| queued(&*l) == 1).await;
+            wait_until_async(|| queued(&*l) == 1).await;
             std::panic::panic_any("boom")
         });
-        until_async(|| lock.locked()).await;
+        wait_until_async(|| lock.locked()).await;
         let l = lock.clone();
         let waiter = tokio::spawn(async move { drop(l.acquire().await) });
         let err = holder.await.unwrap_err();
@@ -797,7 +731,7 @@ fn two_tasks_on_one_thread_do_not_share_ownership() {
             drop(g);
             std::thread::current().id()
         });
-        until_async(|| lock.locked()).await;
+        wait_until_async(|| lock.locked()).await;
         let l = lock.clone();
         let other = tokio::spawn(async move {
             // The same OS thread, another task: not the owner.
@@ -810,7 +744,7 @@ fn two_tasks_on_one_thread_do_not_share_ownership() {
             drop(g);
             std::thread::current().id()
         });
-        until_async(|| queued(&*lock) == 1).await;
+        wait_until_async(|| queued(&*lock) == 1).await;
         assert!(!other.is_finished());
         tx.send(()).unwrap();
         let (a, b) = (holder.await.unwrap(), other.await.unwrap());
@@ -890,8 +824,8 @@ fn a_thread_and_a_task_never_share_ownership_even_on_one_os_thread() {
             assert!(l.try_acquire().is_none());
             assert_eq!(l.release(), Err(RLockReleaseError::NotOwner));
             let start = Instant::now();
-            assert!(l.acquire_timeout(T).await.is_none());
-            assert_waited(start.elapsed(), T);
+            assert!(l.acquire_timeout(SHORT).await.is_none());
+            assert_waited(start.elapsed(), SHORT);
         })
         .await
         .unwrap()
@@ -1112,10 +1046,10 @@ fn a_task_aborted_while_holding_the_lock_releases_it() {
             let _b = l.acquire().await;
             std::future::pending::<()>().await;
         });
-        until_async(|| lock.locked()).await;
+        wait_until_async(|| lock.locked()).await;
         let l = lock.clone();
         let waiter = tokio::spawn(async move { drop(l.acquire().await) });
-        until_async(|| queued(&*lock) == 1).await;
+        wait_until_async(|| queued(&*lock) == 1).await;
         holder.abort();
         assert!(holder.await.unwrap_err().is_cancelled());
         waiter.await.unwrap();
@@ -1132,7 +1066,9 @@ fn dropped_acquire_leaves_the_queue_and_a_granted_one_passes_the_lock_on() {
             let held = lock.acquire().await;
             let l = lock.clone();
             let dropped =
-                tokio::spawn(async move { tokio::time::timeout(T, l.acquire()).await.is_err() });
+                tokio::spawn(
+                    async move { tokio::time::timeout(SHORT, l.acquire()).await.is_err() },
+                );
             assert!(dropped.await.unwrap());
             assert_eq!(queued(&*lock), 0);
             assert_eq!(lock.recursion_count(), 1);
@@ -1148,17 +1084,17 @@ fn dropped_acquire_leaves_the_queue_and_a_granted_one_passes_the_lock_on() {
                 rx.recv().unwrap();
                 drop(g);
             });
-            until_async(|| b.locked()).await;
+            wait_until_async(|| b.locked()).await;
             let l = lock.clone();
             let first = tokio::spawn(async move { l.acquire().await.forget() });
-            until_async(|| queued(&*lock) == 1).await;
+            wait_until_async(|| queued(&*lock) == 1).await;
             let l = lock.clone();
             let second = tokio::spawn(async move {
                 let g = l.acquire().await;
                 assert_eq!(l.recursion_count(), 1);
                 drop(g);
             });
-            until_async(|| queued(&*lock) == 2).await;
+            wait_until_async(|| queued(&*lock) == 2).await;
             first.abort();
             tx.send(()).unwrap();
             let _ = first.await;

@@ -7,9 +7,11 @@
 //! too late".
 
 mod common;
-use common::{assert_quick, assert_timed_out_in_time, wait_until, LATE};
+use common::{
+    assert_quick, assert_timed_out_in_time, join_task, join_thread, queued_digits, wait_until,
+    LATE, SHORT,
+};
 
-use std::fmt;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -19,43 +21,11 @@ use std::time::{Duration, Instant};
 use futures::{poll, FutureExt};
 use threading::{BoundedSemaphore, Semaphore, SemaphoreReleaseError, TIMEOUT_MAX};
 
-/// A timeout for waits that are meant to run out: short, so the file stays quick.
-const SHORT: Duration = Duration::from_millis(100);
-
-/// The number of queued waiters that the `Debug` output of a semaphore or an event shows.
-fn queued(x: &impl fmt::Debug) -> usize {
-    let s = format!("{x:?}");
-    let at = s
-        .find("waiters=")
-        .unwrap_or_else(|| panic!("no waiters= in {s}"))
-        + 8;
-    let digits: String = s[at..].chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .unwrap_or_else(|_| panic!("bad waiters= in {s}"))
-}
-
-/// Join a worker thread, at most `LATE` after the call; re-raise its panic.
-#[track_caller]
-fn join_thread<T>(h: std::thread::JoinHandle<T>) -> T {
-    wait_until(|| h.is_finished());
-    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-}
-
 /// Join a worker thread that must have panicked.
 #[track_caller]
 fn join_thread_panicked<T>(h: std::thread::JoinHandle<T>) {
     wait_until(|| h.is_finished());
     assert!(h.join().is_err(), "the worker was meant to panic");
-}
-
-/// Join a worker task, at most `LATE` after the call; re-raise its panic.
-async fn join_task<T>(h: tokio::task::JoinHandle<T>) -> T {
-    match tokio::time::timeout(LATE, h).await {
-        Err(_) => panic!("worker task did not finish within {LATE:?}"),
-        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
-        Ok(Ok(v)) => v,
-    }
 }
 
 /// Join a worker task that must have panicked.
@@ -193,13 +163,13 @@ forms! {
         let h = spawn!({
             wait!(s.acquire()).forget();
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         assert!(!h.is_finished());
         assert!(sem.locked());
         sem.release(1).unwrap();
         join!(h);
         assert_eq!(sem.value(), 0);
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
     }
 
     // conformance: SB-3
@@ -211,7 +181,7 @@ forms! {
         let h = spawn!({
             let _second = wait!(s.acquire());
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         assert!(!h.is_finished(), "the second acquire did not wait");
         drop(first);
         join!(h);
@@ -282,7 +252,7 @@ forms! {
         let settled = |k: usize| {
             acquired.load(SeqCst) == k
                 && sem.value() == 0
-                && queued(&sem) == 10 - done.load(SeqCst)
+                && queued_digits(&sem) == 10 - done.load(SeqCst)
         };
         wait_until(|| settled(6));
         for _ in 0..7 {
@@ -324,7 +294,7 @@ forms! {
         let settled = |k: usize| {
             acquired.load(SeqCst) == k
                 && sem.value() == 0
-                && queued(&sem) == 10 - done.load(SeqCst)
+                && queued_digits(&sem) == 10 - done.load(SeqCst)
         };
         wait_until(|| settled(6));
         sem.release(7).unwrap();
@@ -425,7 +395,7 @@ forms! {
             assert_timed_out_in_time(start, SHORT);
         }
         // The timed-out waiters left nothing behind.
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
         drop(held);
         assert_eq!(sem.value(), 1);
         assert!(sem.try_acquire().is_some());
@@ -486,10 +456,10 @@ forms! {
         let h = spawn!({
             wait!(s.acquire()).forget();
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         assert_eq!(sem.release(0), Err(SemaphoreReleaseError::ZeroPermits));
         assert_eq!(sem.value(), 0);
-        assert_eq!(queued(&sem), 1);
+        assert_eq!(queued_digits(&sem), 1);
         assert!(!h.is_finished());
         drop(held);
         join!(h);
@@ -511,10 +481,10 @@ forms! {
                 w.fetch_add(1, SeqCst);
             }));
         }
-        wait_until(|| queued(&sem) == 5);
+        wait_until(|| queued_digits(&sem) == 5);
         for i in 1..=5 {
             sem.release(1).unwrap();
-            wait_until(|| woken.load(SeqCst) >= i && sem.value() == 0 && queued(&sem) == 5 - i);
+            wait_until(|| woken.load(SeqCst) >= i && sem.value() == 0 && queued_digits(&sem) == 5 - i);
             assert_eq!(woken.load(SeqCst), i, "one release let more than one waiter in");
         }
         for w in workers {
@@ -535,7 +505,7 @@ forms! {
             wait!(s.acquire_timeout(Duration::ZERO)).is_some()
         });
         assert!(!join!(h));
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
         drop(p);
         assert_eq!(sem.value(), 1);
     }
@@ -554,7 +524,7 @@ forms! {
             let h = spawn!({
                 wait!(s.acquire_timeout(timeout)).map(|p| p.forget()).is_some()
             });
-            wait_until(|| queued(&sem) == 1);
+            wait_until(|| queued_digits(&sem) == 1);
             assert!(!h.is_finished(), "a {timeout:?} wait returned early");
             sem.release(1).unwrap();
             assert!(join!(h), "a {timeout:?} wait gave up");
@@ -563,7 +533,7 @@ forms! {
         let h = spawn!({
             wait!(s.acquire()).forget();
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         sem.release(1).unwrap();
         join!(h);
         drop(held);
@@ -584,7 +554,7 @@ forms! {
             let got = wait!(s.acquire_timeout(SHORT)).map(|p| p.forget()).is_some();
             (got, start)
         });
-        wait_until(|| queued(&sem) == 1 || h.is_finished());
+        wait_until(|| queued_digits(&sem) == 1 || h.is_finished());
         let mut steals = 0;
         for _ in 0..4000 {
             if h.is_finished() {
@@ -634,7 +604,7 @@ forms! {
         assert!(format!("{sem:?}").contains(" value=3 "), "{sem:?}");
         sem.release(1).unwrap();
         assert!(format!("{sem:?}").contains(" value=4 "), "{sem:?}");
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
     }
 
     // conformance: BS-1, A-21
@@ -708,13 +678,13 @@ forms! {
         let h = spawn!({
             wait!(s.acquire()).forget();
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         assert_eq!(
             sem.release(3),
             Err(SemaphoreReleaseError::AboveInitial { value: 0, initial: 2, n: 3 })
         );
         assert_eq!(sem.value(), 0);
-        assert_eq!(queued(&sem), 1);
+        assert_eq!(queued_digits(&sem), 1);
         assert!(!h.is_finished());
         sem.release(2).unwrap();
         join!(h);
@@ -782,7 +752,7 @@ forms! {
         let waiter = spawn!({
             wait!(s.acquire()).forget();
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         assert!(!waiter.is_finished());
         // The permit is given back by the worker it moved into.
         let holder = spawn!({
@@ -805,7 +775,7 @@ forms! {
         let waiter = spawn!({
             wait!(s.acquire()).forget();
         });
-        wait_until(|| queued(&sem) == 1);
+        wait_until(|| queued_digits(&sem) == 1);
         let s = sem.clone();
         join!(spawn!({ s.release(1).unwrap() }));
         join!(waiter);
@@ -827,7 +797,7 @@ forms! {
                 wait!(s.acquire()).forget();
                 o.lock().unwrap().push(i);
             }));
-            wait_until(|| queued(&sem) == i + 1);
+            wait_until(|| queued_digits(&sem) == i + 1);
         }
         for i in 1..=5 {
             sem.release(1).unwrap();
@@ -860,10 +830,10 @@ async fn async_locked_counts_the_value_and_queued_waiters() {
     for sem in [Semaphore::new(0), Semaphore::new_fair(0)] {
         let mut waiter = Box::pin(sem.acquire());
         assert!(poll!(waiter.as_mut()).is_pending());
-        assert_eq!(queued(&sem), 1);
+        assert_eq!(queued_digits(&sem), 1);
         assert!(sem.locked());
         drop(waiter); // cancelled: no longer queued
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
         assert!(sem.locked(), "still no free permit");
         sem.release(1).unwrap();
         assert!(!sem.locked());
@@ -897,7 +867,7 @@ async fn fair_release_hands_the_permit_to_the_first_waiter() {
     assert!(poll!(a.as_mut()).is_pending());
     assert!(poll!(b.as_mut()).is_pending());
     assert!(poll!(c.as_mut()).is_pending());
-    assert_eq!(queued(&sem), 3);
+    assert_eq!(queued_digits(&sem), 3);
 
     sem.release(1).unwrap();
     assert_eq!(sem.value(), 0);
@@ -948,7 +918,7 @@ fn fair_tasks_acquire_in_arrival_order() {
             let _p = s.acquire().await;
             o.lock().unwrap().push(i);
         }));
-        wait_until(|| queued(&sem) == i + 1);
+        wait_until(|| queued_digits(&sem) == i + 1);
     }
     // Each task gives its permit back when done, which hands it to the next in line.
     sem.release(1).unwrap();
@@ -992,7 +962,7 @@ async fn dropped_waiter_that_was_handed_a_permit_passes_it_on() {
         };
         drop(pc);
         assert_eq!(sem.value(), 1);
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
     }
 }
 
@@ -1007,14 +977,14 @@ async fn two_dropped_waiters_and_one_release_serve_the_first_remaining() {
             for f in &mut w {
                 assert!(poll!(f.as_mut()).is_pending());
             }
-            assert_eq!(queued(&sem), 4);
+            assert_eq!(queued_digits(&sem), 4);
             let mut rest = w.split_off(2);
             if drop_after_release {
                 sem.release(1).unwrap();
                 drop(w);
             } else {
                 drop(w);
-                assert_eq!(queued(&sem), 2);
+                assert_eq!(queued_digits(&sem), 2);
                 sem.release(1).unwrap();
             }
             let (c, d) = rest.split_at_mut(1);
@@ -1046,17 +1016,17 @@ fn cancelled_waits_never_cause_a_hang() {
                     .await
                     .is_err()
             );
-            assert_eq!(queued(&*sem), 0);
+            assert_eq!(queued_digits(&*sem), 0);
             tokio::select! {
                 _ = sem.acquire() => panic!("no permit was free"),
                 _ = tokio::task::yield_now() => {}
             }
-            assert_eq!(queued(&*sem), 0);
+            assert_eq!(queued_digits(&*sem), 0);
         });
         // A live waiter task and several tasks that give up.
         let s = sem.clone();
         let live = rt.spawn(async move { s.acquire().await.forget() });
-        wait_until(|| queued(&*sem) == 1);
+        wait_until(|| queued_digits(&*sem) == 1);
         let quitters: Vec<_> = (0..4)
             .map(|_| {
                 let s = sem.clone();
@@ -1075,7 +1045,7 @@ fn cancelled_waits_never_cause_a_hang() {
         sem.release(1).unwrap();
         rt.block_on(join_task(live));
         assert_eq!(sem.value(), 0);
-        assert_eq!(queued(&*sem), 0);
+        assert_eq!(queued_digits(&*sem), 0);
         sem.release(1).unwrap();
         assert_eq!(sem.value(), 1);
     }
@@ -1097,7 +1067,7 @@ fn owned_permits_cross_between_forms() {
     let permit = blocking.acquire_owned();
     let s = sem.clone();
     let waiter = rt.spawn(async move { s.acquire_owned().await });
-    wait_until(|| queued(&*sem) == 1);
+    wait_until(|| queued_digits(&*sem) == 1);
     std::thread::spawn(move || drop(permit)).join().unwrap();
     let permit = rt.block_on(join_task(waiter));
     assert_eq!(sem.value(), 0);
@@ -1120,7 +1090,7 @@ fn spurious_unparks_do_not_extend_a_blocking_timed_wait() {
         let got = s.acquire_timeout(SHORT).is_some();
         (got, start)
     });
-    wait_until(|| queued(&*sem) == 1);
+    wait_until(|| queued_digits(&*sem) == 1);
     let thread = h.thread().clone();
     for _ in 0..3000 {
         if h.is_finished() {
@@ -1156,7 +1126,7 @@ async fn async_deadline_is_fixed_at_the_call() {
         assert!(poll!(f.as_mut()).is_pending());
         tokio::time::advance(SHORT - start.elapsed()).await;
         assert!(matches!(poll!(f.as_mut()), Poll::Ready(None)));
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
     }
 }
 
@@ -1169,7 +1139,7 @@ async fn async_zero_timeout_resolves_on_the_first_poll() {
             sem.acquire_timeout(Duration::ZERO).now_or_never(),
             Some(None)
         ));
-        assert_eq!(queued(&sem), 0);
+        assert_eq!(queued_digits(&sem), 0);
         sem.release(1).unwrap();
         let got = sem.acquire_timeout(Duration::ZERO).now_or_never();
         assert!(matches!(got, Some(Some(_))));
