@@ -24,6 +24,10 @@
 fn main() {}
 
 #[cfg(not(loom))]
+#[path = "common/mod.rs"]
+mod common;
+
+#[cfg(not(loom))]
 fn main() {
     benches::run();
 }
@@ -41,24 +45,13 @@ mod benches {
     use threading::ConditionLock;
 
     pub(super) fn run() {
-        let mut c = Criterion::default()
-            .measurement_time(Duration::from_secs(2))
-            .warm_up_time(Duration::from_millis(500))
-            .sample_size(20)
-            .configure_from_args();
+        let mut c = crate::common::criterion();
         blocking_ping_pong(&mut c);
         async_ping_pong(&mut c);
         c.final_summary();
     }
 
-    /// The wall time from the earliest start to the latest end of `spans`.
-    fn wall(spans: impl IntoIterator<Item = (Instant, Instant)>) -> Duration {
-        let (first, last) = spans
-            .into_iter()
-            .reduce(|(a0, a1), (b0, b1)| (a0.min(b0), a1.max(b1)))
-            .expect("at least one side");
-        last - first
-    }
+    use crate::common::wall;
 
     // ---------------------------------------------------------------- blocking conditions
 

@@ -19,6 +19,10 @@
 fn main() {}
 
 #[cfg(not(loom))]
+#[path = "common/mod.rs"]
+mod common;
+
+#[cfg(not(loom))]
 fn main() {
     benches::run();
 }
@@ -33,11 +37,7 @@ mod benches {
     use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 
     pub(super) fn run() {
-        let mut c = Criterion::default()
-            .measurement_time(Duration::from_secs(2))
-            .warm_up_time(Duration::from_millis(500))
-            .sample_size(20)
-            .configure_from_args();
+        let mut c = crate::common::criterion();
         ping_pong_threads(&mut c);
         ping_pong_thread_task(&mut c);
         c.final_summary();

@@ -17,6 +17,10 @@
 fn main() {}
 
 #[cfg(not(loom))]
+#[path = "common/mod.rs"]
+mod common;
+
+#[cfg(not(loom))]
 fn main() {
     benches::run();
 }
@@ -36,11 +40,7 @@ mod benches {
     const CONTENDERS: usize = 4;
 
     pub(super) fn run() {
-        let mut c = Criterion::default()
-            .measurement_time(Duration::from_secs(2))
-            .warm_up_time(Duration::from_millis(500))
-            .sample_size(20)
-            .configure_from_args();
+        let mut c = crate::common::criterion();
         blocking_uncontended(&mut c);
         async_uncontended(&mut c);
         blocking_contended(&mut c);
@@ -124,14 +124,7 @@ mod benches {
         counter.store(v + 1, Ordering::Relaxed);
     }
 
-    /// The wall time from the earliest start to the latest end of `spans`.
-    fn wall(spans: impl IntoIterator<Item = (Instant, Instant)>) -> Duration {
-        let (first, last) = spans
-            .into_iter()
-            .reduce(|(a0, a1), (b0, b1)| (a0.min(b0), a1.max(b1)))
-            .expect("at least one contender");
-        last - first
-    }
+    use crate::common::wall;
 
     /// `iters` lock/unlock pairs split over [`CONTENDERS`] threads that start together;
     /// returns the wall time from the first thread's start to the last one's end, scaled to

@@ -18,6 +18,10 @@
 fn main() {}
 
 #[cfg(not(loom))]
+#[path = "common/mod.rs"]
+mod common;
+
+#[cfg(not(loom))]
 fn main() {
     benches::run();
 }
@@ -33,11 +37,7 @@ mod benches {
     use criterion::{BenchmarkGroup, Criterion};
 
     pub(super) fn run() {
-        let mut c = Criterion::default()
-            .measurement_time(Duration::from_secs(2))
-            .warm_up_time(Duration::from_millis(500))
-            .sample_size(20)
-            .configure_from_args();
+        let mut c = crate::common::criterion();
         blocking_reentry(&mut c);
         blocking_uncontended(&mut c);
         async_in_task(&mut c);

@@ -17,6 +17,10 @@
 fn main() {}
 
 #[cfg(not(loom))]
+#[path = "common/mod.rs"]
+mod common;
+
+#[cfg(not(loom))]
 fn main() {
     benches::run();
 }
@@ -38,11 +42,7 @@ mod benches {
     const PERMITS: usize = 2;
 
     pub(super) fn run() {
-        let mut c = Criterion::default()
-            .measurement_time(Duration::from_secs(2))
-            .warm_up_time(Duration::from_millis(500))
-            .sample_size(20)
-            .configure_from_args();
+        let mut c = crate::common::criterion();
         async_uncontended(&mut c);
         blocking_uncontended(&mut c);
         async_contended(&mut c);
