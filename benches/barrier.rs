@@ -195,11 +195,7 @@ mod benches {
                 b.iter_custom(|iters| rounds_tasks::<B>(rt, iters))
             });
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::common::runtime(2);
         let mut g = c.benchmark_group("barrier/async_4_tasks");
         g.sampling_mode(SamplingMode::Flat).sample_size(30);
         one::<threading::Barrier>(&mut g, &rt);

@@ -321,11 +321,7 @@ mod benches {
                 b.iter_custom(|iters| ping_pong_tasks::<P>(rt, iters))
             });
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::common::runtime(2);
         let mut g = c.benchmark_group("condition/async_ping_pong_2_tasks");
         g.sampling_mode(SamplingMode::Flat).sample_size(30);
         one::<Ours<threading::Condition<threading::Lock>>>(&mut g, &rt);

@@ -290,11 +290,7 @@ mod benches {
                 b.iter_custom(|iters| round_trips_thread_task::<B>(rt, iters))
             });
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::common::runtime(1);
         let mut g = c.benchmark_group("event/ping_pong_thread_task");
         g.sampling_mode(SamplingMode::Flat).sample_size(30);
         one::<EventBridge>(&mut g, &rt);

@@ -290,11 +290,7 @@ mod benches {
                 b.iter_custom(|iters| contended_tasks::<M>(rt, iters))
             });
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::common::runtime(2);
         let mut g = c.benchmark_group("lock/async_contended_4_tasks");
         g.sampling_mode(SamplingMode::Flat).sample_size(30);
         one::<threading::Lock>(&mut g, &rt);

@@ -214,11 +214,7 @@ mod benches {
                 b.iter_custom(|iters| contended_tasks::<S>(rt, iters))
             });
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = crate::common::runtime(2);
         let mut g = c.benchmark_group("semaphore/async_contended_4_tasks_2_permits");
         g.sampling_mode(SamplingMode::Flat).sample_size(30);
         one::<threading::Semaphore>(&mut g, &rt);

@@ -24,3 +24,12 @@ pub fn wall(spans: impl IntoIterator<Item = (Instant, Instant)>) -> Duration {
         .expect("at least one contender");
     last - first
 }
+
+/// A multi-thread tokio runtime with `workers` workers and every driver.
+pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap()
+}
