@@ -29,3 +29,12 @@ pub use crate::rlock::BlockingRLock as RLock;
 pub use crate::rlock::BlockingRLockGuard as RLockGuard;
 pub use crate::semaphore::BlockingBoundedSemaphore as BoundedSemaphore;
 pub use crate::semaphore::BlockingSemaphore as Semaphore;
+pub use crate::thread::blocking_fns::{current_thread, enumerate, main_thread};
+pub use crate::thread::blocking_shutdown as shutdown;
+pub use crate::thread::BlockingThread as Thread;
+pub use crate::thread::BlockingThreadBuilder as ThreadBuilder;
+pub use crate::thread::{
+    active_count, clear_start_hook, excepthook, get_ident, get_native_id, set_excepthook,
+    set_stack_size, set_start_hook, stack_size, ExceptHookArgs,
+};
+pub use crate::timer::BlockingTimer as Timer;

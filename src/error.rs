@@ -165,3 +165,237 @@ impl fmt::Display for BarrierPartiesError {
 }
 
 impl std::error::Error for BarrierPartiesError {}
+
+/// Why `Thread::start()` failed.
+///
+/// # Examples
+///
+/// ```
+/// use threading::{blocking::Thread, StartError};
+///
+/// let t = Thread::new(|| 1);
+/// t.start().unwrap();
+/// // Python's `RuntimeError: threads can only be started once`, even after it ended.
+/// assert!(matches!(t.start(), Err(StartError::AlreadyStarted)));
+/// # t.join().unwrap();
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// `start()` was called before, or this is the main thread or a dummy thread, which
+    /// are running already (Python's `RuntimeError: threads can only be started once`).
+    AlreadyStarted,
+    /// The thread runs as a tokio task, and `start()` was called outside any tokio runtime
+    /// on a thread that was also made outside one, so there is no runtime to run it on.
+    NoRuntime,
+    /// The operating system refused to create the thread. The thread is not registered.
+    Spawn(std::io::Error),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyStarted => f.write_str(
+                "threads can only be started once: make a new Thread to run the target again",
+            ),
+            Self::NoRuntime => f.write_str(
+                "this Thread runs as a tokio task but there is no tokio runtime: make or start \
+                 it inside a runtime, or use threading::blocking::Thread for an OS thread",
+            ),
+            Self::Spawn(e) => write!(f, "the operating system refused to start a thread: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Spawn(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why `Thread::join()` or `Thread::join_timeout()` did not return the thread's outcome.
+///
+/// # Examples
+///
+/// ```
+/// use threading::{blocking::Thread, JoinError};
+///
+/// let t = Thread::new(|| -> u32 { panic!("boom") });
+/// # threading::set_excepthook(|_| {});
+/// assert!(matches!(t.join(), Err(JoinError::NotStarted)));
+/// t.start().unwrap();
+/// match t.join() {
+///     Err(JoinError::Panicked(p)) => assert_eq!(p.message(), Some("boom")),
+///     other => panic!("{other:?}"),
+/// }
+/// # threading::set_excepthook(threading::excepthook);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The thread was never started (Python's `RuntimeError: cannot join thread before it
+    /// is started`).
+    NotStarted,
+    /// A thread or task tried to join itself, which would wait forever (Python's
+    /// `RuntimeError: cannot join current thread`).
+    CurrentThread,
+    /// A dummy thread (one this crate did not start) cannot be joined.
+    Dummy,
+    /// The timeout ran out while the thread was still alive; join again later.
+    TimedOut,
+    /// The target panicked. The panic went to the excepthook first.
+    Panicked(PanicError),
+    /// The thread's task was dropped before it finished, because its runtime shut down.
+    Cancelled,
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotStarted => f.write_str("cannot join a thread before it is started: call start() first"),
+            Self::CurrentThread => f.write_str(
+                "cannot join the current thread: it would wait for itself forever",
+            ),
+            Self::Dummy => f.write_str(
+                "cannot join a dummy thread: this crate did not start it, so it cannot tell when it ends",
+            ),
+            Self::TimedOut => f.write_str(
+                "join timed out: the thread is still alive; join again or check is_alive()",
+            ),
+            Self::Panicked(p) => p.fmt(f),
+            Self::Cancelled => f.write_str(
+                "the thread's task was dropped before it finished: its tokio runtime shut down",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Panicked(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// A thread's target panicked: the thread's name and the panic message, handed to every
+/// joiner (after the excepthook saw the panic).
+///
+/// # Examples
+///
+/// ```
+/// use threading::{blocking::Thread, JoinError};
+///
+/// # threading::set_excepthook(|_| {});
+/// let t = Thread::builder().name("worker").target(|| panic!("disk full"));
+/// t.start().unwrap();
+/// let Err(JoinError::Panicked(p)) = t.join() else { unreachable!() };
+/// assert_eq!((p.thread_name(), p.message()), ("worker", Some("disk full")));
+/// # threading::set_excepthook(threading::excepthook);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanicError {
+    pub(crate) thread: String,
+    pub(crate) message: Option<String>,
+}
+
+impl PanicError {
+    /// The name the thread had when it panicked.
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicError`].
+    pub fn thread_name(&self) -> &str {
+        &self.thread
+    }
+
+    /// The panic message, if the panic carried a string (as `panic!` does).
+    ///
+    /// # Examples
+    ///
+    /// See [`PanicError`].
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+}
+
+impl fmt::Display for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "thread {} panicked: {m}", self.thread),
+            None => write!(
+                f,
+                "thread {} panicked with a non-string payload",
+                self.thread
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PanicError {}
+
+/// `set_daemon()` on a thread that has started (Python's `RuntimeError: cannot set daemon
+/// status of active thread`). Nothing changed.
+///
+/// # Examples
+///
+/// ```
+/// let t = threading::blocking::Thread::new(|| ());
+/// t.start().unwrap();
+/// assert!(t.set_daemon(true).is_err());
+/// # t.join().unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DaemonError(pub(crate) ());
+
+impl fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "cannot set the daemon flag of a thread that has started: set it before start()",
+        )
+    }
+}
+
+impl std::error::Error for DaemonError {}
+
+/// `set_stack_size(size)` with a size the platform cannot use: under 32 KiB (Python's
+/// `ValueError: size not valid`). The setting did not change.
+///
+/// # Examples
+///
+/// ```
+/// let err = threading::set_stack_size(4096).unwrap_err();
+/// assert_eq!(err.size(), 4096);
+/// assert_eq!(threading::stack_size(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackSizeError {
+    pub(crate) size: usize,
+}
+
+impl StackSizeError {
+    /// The size that was refused.
+    ///
+    /// # Examples
+    ///
+    /// See [`StackSizeError`].
+    pub fn size(&self) -> usize {
+        self.size
+    }
+}
+
+impl fmt::Display for StackSizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stack size {} is not valid: use 0 for the platform default or at least 32768 bytes",
+            self.size
+        )
+    }
+}
+
+impl std::error::Error for StackSizeError {}

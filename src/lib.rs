@@ -81,6 +81,8 @@ mod forms;
 mod lock;
 mod rlock;
 mod semaphore;
+mod thread;
+mod timer;
 mod wait;
 
 pub mod blocking;
@@ -88,11 +90,17 @@ pub mod blocking;
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{BlockingConditionLock, Condition, ConditionLock};
 pub use error::{
-    BarrierPartiesError, BrokenBarrierError, RLockReleaseError, ReleaseUnlockedError,
-    SemaphoreReleaseError,
+    BarrierPartiesError, BrokenBarrierError, DaemonError, JoinError, PanicError, RLockReleaseError,
+    ReleaseUnlockedError, SemaphoreReleaseError, StackSizeError, StartError,
 };
 pub use event::Event;
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};
+pub use thread::{
+    active_count, clear_start_hook, current_thread, enumerate, excepthook, get_ident,
+    get_native_id, main_thread, set_excepthook, set_stack_size, set_start_hook, shutdown,
+    stack_size, ExceptHookArgs, Thread, ThreadBuilder,
+};
+pub use timer::Timer;
 pub use wait::deadline::TIMEOUT_MAX;
