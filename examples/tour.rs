@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use futures::poll;
 use threading::{
-    Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, RLockReleaseError, Semaphore,
-    SemaphoreReleaseError, TIMEOUT_MAX,
+    Barrier, BoundedSemaphore, Condition, Event, JoinError, Lock, RLock, RLockReleaseError,
+    Semaphore, SemaphoreReleaseError, Thread, Timer, TIMEOUT_MAX,
 };
 
 /// Print one event: `say!("task", "got it after {} ms", 51)` prints `[task]     got it after 51 ms`.
@@ -61,6 +61,9 @@ async fn main() {
     section(condition_over_rlock()).await;
     section(barrier_rounds()).await;
     section(barrier_broken()).await;
+    section(threads_joined_across_worlds()).await;
+    section(thread_panics_and_hooks()).await;
+    section(timers()).await;
 
     println!("\nAll sections passed in {} ms.", ms(start));
 }
@@ -1121,6 +1124,145 @@ async fn barrier_broken() {
         "a thread and two tasks meet again: indices {mine}, {theirs}, {its}"
     );
     check!(indices == [0, 1, 2], "a full round passes after reset()");
+}
+
+async fn threads_joined_across_worlds() {
+    title("Thread: a task-thread and an OS thread, each joined from the other world");
+    let go = Arc::new(Event::new());
+    let fetcher = Thread::builder().name("fetcher").target({
+        let go = go.clone();
+        move || async move {
+            let me = threading::current_thread();
+            say!("fetcher", "I am {} (a task), waiting for go", me.name());
+            go.wait().await;
+            42
+        }
+    });
+    check!(
+        fetcher.ident().is_none() && !fetcher.is_alive(),
+        "before start(): no ident, not alive: {fetcher:?}"
+    );
+    fetcher.start().expect("first start");
+    check!(
+        fetcher.is_alive() && threading::enumerate().iter().any(|t| t == &fetcher),
+        "after start(): alive and listed by enumerate(): {fetcher:?}"
+    );
+
+    // A plain OS thread joins the task, first with a timeout that runs out.
+    let joiner = threading::blocking::Thread::builder().name("joiner").target({
+        let fetcher = fetcher.clone().into_blocking();
+        move || {
+            let start = Instant::now();
+            let first = fetcher.join_timeout(Duration::from_millis(30));
+            say!("joiner", "join_timeout(30 ms) -> {first:?} after {} ms", ms(start));
+            let second = fetcher.join();
+            say!("joiner", "join() -> {second:?}");
+            (first, start.elapsed(), second)
+        }
+    });
+    joiner.start().expect("start");
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    say!("task", "go.set()");
+    go.set();
+
+    // A task awaits the OS thread: its return value comes back to the first joiner.
+    let (first, waited, second) = joiner
+        .as_async()
+        .join()
+        .await
+        .expect("no panic")
+        .expect("the first joiner takes the value");
+    check!(
+        first == Err(JoinError::TimedOut) && waited >= Duration::from_millis(30),
+        "the thread's join_timeout ran out first, never early"
+    );
+    check!(
+        second == Ok(Some(42)),
+        "then its join() got the task's value, 42"
+    );
+    check!(
+        fetcher.join().await == Ok(None),
+        "a later join gets Ok(None): the value went to the first joiner"
+    );
+    check!(
+        !fetcher.is_alive() && !threading::enumerate().iter().any(|t| t == &fetcher),
+        "ended: not alive, not listed: {fetcher:?}"
+    );
+    check!(
+        matches!(fetcher.start(), Err(threading::StartError::AlreadyStarted)),
+        "a second start() is an error"
+    );
+}
+
+async fn thread_panics_and_hooks() {
+    title("Thread: a panic goes to the excepthook and to every joiner, never further");
+    threading::set_excepthook(|args| {
+        let name = args.thread().map(|t| t.name()).unwrap_or_default();
+        say!("hook", "{name} panicked: {}", args.message().unwrap_or("?"));
+    });
+    let lock = Arc::new(Lock::new());
+    let worker = threading::blocking::Thread::builder().name("worker").target({
+        let lock = lock.clone();
+        move || {
+            let _guard = lock.blocking().acquire();
+            say!("worker", "holding the lock, then panicking");
+            panic!("disk full");
+        }
+    });
+    worker.start().expect("start");
+    let by_task = worker.as_async().join().await;
+    let by_thread = {
+        let w = worker.clone();
+        join(thread::spawn(move || w.join())).await
+    };
+    threading::set_excepthook(threading::excepthook);
+    say!("task", "join() -> {by_task:?}");
+    check!(
+        matches!(&by_task, Err(JoinError::Panicked(p)) if p.message() == Some("disk full"))
+            && by_task == by_thread,
+        "a task and a thread both got JoinError::Panicked(\"disk full\")"
+    );
+    check!(
+        !lock.locked() && !worker.is_alive(),
+        "the lock it held is free again; the thread is not alive"
+    );
+}
+
+async fn timers() {
+    title("Timer: runs once after its interval, unless cancelled first");
+    let fired_at = Arc::new(Mutex::new(None));
+    let start = Instant::now();
+    let timer = Timer::new(Duration::from_millis(40), {
+        let fired_at = fired_at.clone();
+        move || async move {
+            *fired_at.lock().unwrap() = Some(start.elapsed());
+            say!("timer", "fired after {} ms", ms(start));
+        }
+    });
+    timer.start().expect("start");
+    // A plain thread joins the timer's task.
+    let t = timer.clone().into_blocking();
+    join(thread::spawn(move || t.join())).await.expect("no panic");
+    let fired = fired_at.lock().unwrap().expect("fired");
+    check!(
+        fired >= Duration::from_millis(40),
+        "not before its 40 ms interval ({} ms)",
+        fired.as_millis()
+    );
+
+    let never = threading::blocking::Timer::new(Duration::from_secs(3600), || {
+        unreachable!("cancelled")
+    });
+    never.start().expect("start");
+    let start = Instant::now();
+    check!(never.cancel(), "cancel() while it waits: true");
+    never.as_async().join().await.expect("no panic");
+    check!(
+        start.elapsed() < Duration::from_secs(60) && !never.is_alive(),
+        "its thread ended at once ({} ms), without waiting out the hour",
+        ms(start)
+    );
+    check!(!never.cancel(), "a second cancel() is harmless: false");
 }
 
 // Helpers ---------------------------------------------------------------------------------

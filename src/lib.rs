@@ -51,6 +51,11 @@
 //! | `Condition(lock)` | [`Condition::new()`] (over an `RLock`), [`Condition::with_lock`]: `wait(guard)`, `wait_timeout`, `wait_for`, `wait_for_timeout`, `notify(&guard, n)`, `notify_all(&guard)` |
 //! | `Barrier(n, action, timeout)` | [`Barrier::new`], [`Barrier::builder`]: `wait`, `wait_timeout` → `Result<index, BrokenBarrierError>`, `reset`, `abort`, `parties`, `n_waiting`, `broken` |
 //! | `threading.TIMEOUT_MAX` | [`TIMEOUT_MAX`] |
+//! | `Thread(target, name, daemon)` | [`Thread::new`] (an `async` target, run as a task), [`Thread::new_blocking`] (`spawn_blocking`), [`blocking::Thread::new`] (an OS thread), builders for name, daemon, stack size: `start`, `join`, `join_timeout` → `Result<Option<T>, JoinError>`, `is_alive`, `name`, `ident`, `native_id`, `daemon` |
+//! | `Timer(interval, f)` | [`Timer::new`], [`blocking::Timer::new`]: `cancel`, and the `Thread` methods |
+//! | `current_thread()`, `main_thread()`, `enumerate()`, `active_count()`, `get_ident()`, `get_native_id()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`], [`get_ident`], [`get_native_id`] |
+//! | `threading.excepthook = f`, `stack_size(n)`, `settrace(f)` | [`set_excepthook`] (default: [`excepthook`]), [`stack_size`] / [`set_stack_size`], [`set_start_hook`] |
+//! | interpreter exit waits for non-daemon threads | [`shutdown`] / [`blocking::shutdown`] at the end of `main` |
 //!
 //! # Semantics, in both forms
 //!

@@ -47,6 +47,7 @@ impl Cancel {
 }
 
 /// The state both forms of a timer wrap.
+#[derive(Clone)]
 pub(crate) struct TimerState {
     thread: Thread,
     cancel: Arc<Cancel>,
@@ -253,6 +254,15 @@ macro_rules! timer_common {
             }
         }
 
+        impl Clone for $ty {
+            /// Another handle to the same timer.
+            fn clone(&self) -> Self {
+                Self {
+                    state: self.state.clone(),
+                }
+            }
+        }
+
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Debug::fmt(&**self, f)
@@ -290,6 +300,19 @@ impl Timer {
     pub fn blocking(&self) -> &BlockingTimer {
         crate::forms::cast_ref(self)
     }
+
+    /// Turn this handle into its blocking form (the same timer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = threading::Timer::new(std::time::Duration::from_secs(1), || async {});
+    /// let b = t.clone().into_blocking();
+    /// assert!(b.cancel() && !t.cancel());
+    /// ```
+    pub fn into_blocking(self) -> BlockingTimer {
+        BlockingTimer { state: self.state }
+    }
 }
 
 impl BlockingTimer {
@@ -303,5 +326,18 @@ impl BlockingTimer {
     /// ```
     pub fn as_async(&self) -> &Timer {
         crate::forms::cast_ref(self)
+    }
+
+    /// Turn this handle into its async form (the same timer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = threading::blocking::Timer::new(std::time::Duration::from_secs(1), || ());
+    /// let a = t.clone().into_async();
+    /// assert!(a.cancel() && !t.cancel());
+    /// ```
+    pub fn into_async(self) -> Timer {
+        Timer { state: self.state }
     }
 }
