@@ -1149,17 +1149,23 @@ async fn threads_joined_across_worlds() {
     );
 
     // A plain OS thread joins the task, first with a timeout that runs out.
-    let joiner = threading::blocking::Thread::builder().name("joiner").target({
-        let fetcher = fetcher.clone().into_blocking();
-        move || {
-            let start = Instant::now();
-            let first = fetcher.join_timeout(Duration::from_millis(30));
-            say!("joiner", "join_timeout(30 ms) -> {first:?} after {} ms", ms(start));
-            let second = fetcher.join();
-            say!("joiner", "join() -> {second:?}");
-            (first, start.elapsed(), second)
-        }
-    });
+    let joiner = threading::blocking::Thread::builder()
+        .name("joiner")
+        .target({
+            let fetcher = fetcher.clone().into_blocking();
+            move || {
+                let start = Instant::now();
+                let first = fetcher.join_timeout(Duration::from_millis(30));
+                say!(
+                    "joiner",
+                    "join_timeout(30 ms) -> {first:?} after {} ms",
+                    ms(start)
+                );
+                let second = fetcher.join();
+                say!("joiner", "join() -> {second:?}");
+                (first, start.elapsed(), second)
+            }
+        });
     joiner.start().expect("start");
     tokio::time::sleep(Duration::from_millis(60)).await;
     say!("task", "go.set()");
@@ -1201,14 +1207,16 @@ async fn thread_panics_and_hooks() {
         say!("hook", "{name} panicked: {}", args.message().unwrap_or("?"));
     });
     let lock = Arc::new(Lock::new());
-    let worker = threading::blocking::Thread::builder().name("worker").target({
-        let lock = lock.clone();
-        move || {
-            let _guard = lock.blocking().acquire();
-            say!("worker", "holding the lock, then panicking");
-            panic!("disk full");
-        }
-    });
+    let worker = threading::blocking::Thread::builder()
+        .name("worker")
+        .target({
+            let lock = lock.clone();
+            move || {
+                let _guard = lock.blocking().acquire();
+                say!("worker", "holding the lock, then panicking");
+                panic!("disk full");
+            }
+        });
     worker.start().expect("start");
     let by_task = worker.as_async().join().await;
     let by_thread = {
@@ -1242,7 +1250,9 @@ async fn timers() {
     timer.start().expect("start");
     // A plain thread joins the timer's task.
     let t = timer.clone().into_blocking();
-    join(thread::spawn(move || t.join())).await.expect("no panic");
+    join(thread::spawn(move || t.join()))
+        .await
+        .expect("no panic");
     let fired = fired_at.lock().unwrap().expect("fired");
     check!(
         fired >= Duration::from_millis(40),
@@ -1250,9 +1260,8 @@ async fn timers() {
         fired.as_millis()
     );
 
-    let never = threading::blocking::Timer::new(Duration::from_secs(3600), || {
-        unreachable!("cancelled")
-    });
+    let never =
+        threading::blocking::Timer::new(Duration::from_secs(3600), || unreachable!("cancelled"));
     never.start().expect("start");
     let start = Instant::now();
     check!(never.cancel(), "cancel() while it waits: true");
