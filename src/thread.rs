@@ -30,6 +30,7 @@ use futures::FutureExt;
 
 use crate::error::{DaemonError, JoinError, PanicError, StackSizeError, StartError};
 use crate::event::Event;
+use crate::wait::Counter;
 
 // ---------------------------------------------------------------------------------------
 // The record of one thread.
@@ -159,10 +160,6 @@ struct Registry {
     /// The threads that are alive, by ident: started and not finished, the main thread,
     /// and the dummies of foreign threads that are still running.
     alive: BTreeMap<u64, Arc<Record>>,
-    /// The next ident; 1 is the main thread's.
-    next_ident: u64,
-    /// The counter of automatic names (`Thread-N`, `Dummy-N`), from 1.
-    next_name: u64,
     main: Option<Arc<Record>>,
     stack_size: usize,
     excepthook: Option<Hook>,
@@ -171,8 +168,6 @@ struct Registry {
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     alive: BTreeMap::new(),
-    next_ident: MAIN_IDENT + 1,
-    next_name: 1,
     main: None,
     stack_size: 0,
     excepthook: None,
@@ -188,19 +183,10 @@ fn registry() -> MutexGuard<'static, Registry> {
     lock(&REGISTRY)
 }
 
-impl Registry {
-    fn new_ident(&mut self) -> u64 {
-        let i = self.next_ident;
-        self.next_ident += 1;
-        i
-    }
-
-    fn new_name(&mut self) -> u64 {
-        let n = self.next_name;
-        self.next_name += 1;
-        n
-    }
-}
+/// Idents; 1 is the main thread's.
+static IDENTS: Counter = Counter::new(MAIN_IDENT + 1);
+/// The one counter of automatic names (`Thread-N`, `Dummy-N`), from 1 (CONFORMANCE T-5).
+static NAMES: Counter = Counter::new(1);
 
 // ---------------------------------------------------------------------------------------
 // Where the current thread is found.
@@ -215,8 +201,10 @@ tokio::task_local! {
 struct OsThread {
     /// Its ident (0 until first needed).
     ident: Cell<u64>,
-    /// Its OS id, once read.
-    native_id: Cell<Option<u64>>,
+    /// Its kernel thread id (Linux), once read.
+    native_id: Cell<Option<Option<u64>>>,
+    /// Whether it is the process's main thread, once known.
+    is_main: Cell<Option<bool>>,
     /// Its record: a thread this crate started, the main thread, or a dummy.
     record: RefCell<Option<Arc<Record>>>,
 }
@@ -237,6 +225,7 @@ thread_local! {
         OsThread {
             ident: Cell::new(0),
             native_id: Cell::new(None),
+            is_main: Cell::new(None),
             record: RefCell::new(None),
         }
     };
@@ -245,18 +234,23 @@ thread_local! {
 /// The OS id of the calling thread: the kernel's thread id on Linux (read once per thread
 /// from `/proc/thread-self`), else this crate's ident of the thread.
 fn os_native_id() -> u64 {
-    OS.try_with(|t| {
-        if let Some(id) = t.native_id.get() {
-            return id;
-        }
-        let id = read_tid().unwrap_or_else(os_ident);
-        t.native_id.set(Some(id));
-        id
-    })
-    .unwrap_or_else(|_| read_tid().unwrap_or(0))
+    tid().unwrap_or_else(os_ident)
 }
 
-/// The kernel's id of the calling thread, on Linux.
+/// The kernel's id of the calling thread on Linux, read once per thread.
+fn tid() -> Option<u64> {
+    OS.try_with(|t| match t.native_id.get() {
+        Some(id) => id,
+        None => {
+            let id = read_tid();
+            t.native_id.set(Some(id));
+            id
+        }
+    })
+    .unwrap_or_else(|_| read_tid())
+}
+
+/// Read the kernel's id of the calling thread, on Linux.
 fn read_tid() -> Option<u64> {
     if !cfg!(target_os = "linux") {
         return None;
@@ -266,12 +260,21 @@ fn read_tid() -> Option<u64> {
 }
 
 /// Whether the calling OS thread is the process's main thread: on Linux its thread id is
-/// the process id; elsewhere, std names the main thread `main`.
+/// the process id; elsewhere, std names the main thread `main`. Found once per thread.
 fn is_main_os_thread() -> bool {
-    match read_tid() {
+    let find = || match tid() {
         Some(tid) => tid == u64::from(std::process::id()),
         None => std::thread::current().name() == Some("main"),
-    }
+    };
+    OS.try_with(|t| match t.is_main.get() {
+        Some(m) => m,
+        None => {
+            let m = find();
+            t.is_main.set(Some(m));
+            m
+        }
+    })
+    .unwrap_or_else(|_| find())
 }
 
 /// The ident of the calling OS thread, made on first use.
@@ -282,7 +285,7 @@ fn os_ident() -> u64 {
             id = if is_main_os_thread() {
                 MAIN_IDENT
             } else {
-                registry().new_ident()
+                IDENTS.next()
             };
             t.ident.set(id);
         }
@@ -373,7 +376,7 @@ fn dummy_record(n: u64, ident: u64) -> Arc<Record> {
 /// A registered dummy for the calling foreign thread (CONFORMANCE M-3).
 fn new_dummy() -> Arc<Record> {
     let ident = os_ident();
-    let n = registry().new_name();
+    let n = NAMES.next();
     let rec = dummy_record(n, ident);
     registry().alive.insert(ident, rec.clone());
     rec
@@ -420,7 +423,7 @@ fn new_record(
     let name = match name.filter(|n| !n.is_empty()) {
         Some(n) => Name::Given(n),
         None => Name::Auto {
-            n: registry().new_name(),
+            n: NAMES.next(),
             target,
             prefix: "Thread",
         },
@@ -452,7 +455,7 @@ fn start(rec: &Arc<Record>) -> Result<(), StartError> {
             return Err(StartError::AlreadyStarted);
         };
         let mut reg = registry();
-        let ident = reg.new_ident();
+        let ident = IDENTS.next();
         reg.alive.insert(ident, rec.clone());
         m.ident = Some(ident);
         m.life = Life::Started;
@@ -585,13 +588,13 @@ where
         drop(handle.spawn_blocking(move || {
             let ending = ending;
             r.meta().native_id = Some(os_native_id());
-            let result = TASK.sync_scope(r.clone(), || {
-                catch_unwind(AssertUnwindSafe(|| {
+            TASK.sync_scope(r.clone(), || {
+                let result = catch_unwind(AssertUnwindSafe(|| {
                     run_start_hook(&r);
                     boxed(target())
-                }))
+                }));
+                ending.finish(result);
             });
-            TASK.sync_scope(r, || ending.finish(result));
         }));
         Ok(())
     })

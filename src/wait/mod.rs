@@ -48,6 +48,6 @@ pub(crate) use flag::Flag;
 pub(crate) use machine::{
     block, block_after, block_timeout, blocking_region, park_after, wait_timeout, WaitFuture,
 };
-pub(crate) use owner::{NotOwned, OwnerId, Reentrant};
+pub(crate) use owner::{Counter, NotOwned, OwnerId, Reentrant};
 pub(crate) use permits::{Permits, ReleaseFault, MAX_PERMITS};
 pub(crate) use signal::Signal;

@@ -74,6 +74,24 @@ impl Hasher for Capture {
     }
 }
 
+/// A process-wide counter of unique numbers (idents, automatic thread names). Always std's
+/// atomic: these numbers are identities, not part of any waiting protocol loom explores.
+#[derive(Debug)]
+pub(crate) struct Counter(AtomicU64Std);
+
+impl Counter {
+    /// A counter whose first number is `first`.
+    pub(crate) const fn new(first: u64) -> Self {
+        Self(AtomicU64Std::new(first))
+    }
+
+    /// The next number. Relaxed: only uniqueness matters, and the read-modify-write
+    /// guarantees it.
+    pub(crate) fn next(&self) -> u64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 static NEXT_THREAD: AtomicU64Std = AtomicU64Std::new(1);
 type AtomicU64Std = std::sync::atomic::AtomicU64;
 
