@@ -7,7 +7,7 @@
 //! thread) has one [`Record`] behind an `Arc`: its name, daemon flag, lifecycle, ids and
 //! outcome under a small mutex, plus two [`Event`]s, `started` and `finished`. Joins wait
 //! on `finished` through the waiting core, so a plain thread and a task can join any kind
-//! of thread, with timeouts. The registry (one mutex) maps the idents of the threads that
+//! of thread, with timeouts. The registry (16 mutex-guarded shards) maps the idents of the threads that
 //! are alive to their records; it is what `enumerate()` lists. Lock order: a record's
 //! `meta`, then the registry; nothing takes a record's `meta` while holding the registry.
 //!
@@ -156,32 +156,65 @@ type Hook = Arc<dyn Fn(&ExceptHookArgs<'_>) + Send + Sync>;
 /// A start hook: see [`set_start_hook`].
 type StartHook = Arc<dyn Fn(&Thread) + Send + Sync>;
 
-struct Registry {
-    /// The threads that are alive, by ident: started and not finished, the main thread,
-    /// and the dummies of foreign threads that are still running.
-    alive: BTreeMap<u64, Arc<Record>>,
+/// The process-wide settings.
+struct Settings {
     main: Option<Arc<Record>>,
     stack_size: usize,
     excepthook: Option<Hook>,
     start_hook: Option<StartHook>,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    alive: BTreeMap::new(),
+static SETTINGS: Mutex<Settings> = Mutex::new(Settings {
     main: None,
     stack_size: 0,
     excepthook: None,
     start_hook: None,
 });
 
+fn settings() -> MutexGuard<'static, Settings> {
+    lock(&SETTINGS)
+}
+
+/// The threads that are alive, by ident: started and not finished, the main thread, and
+/// the dummies of foreign threads that are still running. Sharded by ident, so a thread
+/// that starts and one that ends rarely take the same lock.
+static ALIVE: [Mutex<BTreeMap<u64, Arc<Record>>>; SHARDS] =
+    [const { Mutex::new(BTreeMap::new()) }; SHARDS];
+
+const SHARDS: usize = 16;
+
+fn shard(ident: u64) -> MutexGuard<'static, BTreeMap<u64, Arc<Record>>> {
+    // The cast keeps the low bits, which is all the modulo needs.
+    lock(&ALIVE[(ident % SHARDS as u64) as usize])
+}
+
+fn register(ident: u64, rec: &Arc<Record>) {
+    shard(ident).insert(ident, rec.clone());
+}
+
+/// Remove `rec` from the registry. A dummy's ident may already name a newer record, so
+/// only this record is removed.
+fn unregister(ident: u64, rec: &Arc<Record>) {
+    let mut alive = shard(ident);
+    if alive.get(&ident).is_some_and(|r| Arc::ptr_eq(r, rec)) {
+        alive.remove(&ident);
+    }
+}
+
+/// Every record in the registry, sorted by ident.
+fn alive_records() -> Vec<Arc<Record>> {
+    let mut all: Vec<(u64, Arc<Record>)> = Vec::new();
+    for s in &ALIVE {
+        all.extend(lock(s).iter().map(|(i, r)| (*i, r.clone())));
+    }
+    all.sort_unstable_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
 const MAIN_IDENT: u64 = 1;
 
 /// The smallest stack `set_stack_size` accepts, as CPython's 32 KiB.
 const MIN_STACK: usize = 32 * 1024;
-
-fn registry() -> MutexGuard<'static, Registry> {
-    lock(&REGISTRY)
-}
 
 /// Idents; 1 is the main thread's.
 static IDENTS: Counter = Counter::new(MAIN_IDENT + 1);
@@ -301,8 +334,8 @@ fn task_record() -> Option<Arc<Record>> {
 
 /// The main thread's record, made on first use.
 fn main_record() -> Arc<Record> {
-    let mut reg = registry();
-    if let Some(m) = &reg.main {
+    let mut settings = settings();
+    if let Some(m) = &settings.main {
         return m.clone();
     }
     let native_id = cfg!(target_os = "linux").then(|| u64::from(std::process::id()));
@@ -322,8 +355,8 @@ fn main_record() -> Arc<Record> {
         }),
     });
     rec.started.set();
-    reg.alive.insert(MAIN_IDENT, rec.clone());
-    reg.main = Some(rec.clone());
+    register(MAIN_IDENT, &rec);
+    settings.main = Some(rec.clone());
     rec
 }
 
@@ -378,7 +411,7 @@ fn new_dummy() -> Arc<Record> {
     let ident = os_ident();
     let n = NAMES.next();
     let rec = dummy_record(n, ident);
-    registry().alive.insert(ident, rec.clone());
+    register(ident, &rec);
     rec
 }
 
@@ -456,9 +489,8 @@ fn start(rec: &Arc<Record>) -> Result<(), StartError> {
         let Some(launch) = m.launch.take() else {
             return Err(StartError::AlreadyStarted);
         };
-        let mut reg = registry();
         let ident = IDENTS.next();
-        reg.alive.insert(ident, rec.clone());
+        register(ident, rec);
         m.ident = Some(ident);
         m.life = Life::Started;
         launch
@@ -468,7 +500,7 @@ fn start(rec: &Arc<Record>) -> Result<(), StartError> {
         let mut m = rec.meta();
         m.life = Life::Failed;
         if let Some(ident) = m.ident {
-            registry().alive.remove(&ident);
+            unregister(ident, rec);
         }
     })
 }
@@ -481,12 +513,7 @@ fn finish(rec: &Arc<Record>, outcome: Outcome) {
         m.outcome = outcome;
         m.life = Life::Finished;
         if let Some(ident) = m.ident {
-            let mut reg = registry();
-            // A dummy's ident may already name a newer dummy of a reused thread slot: only
-            // remove this record.
-            if reg.alive.get(&ident).is_some_and(|r| Arc::ptr_eq(r, rec)) {
-                reg.alive.remove(&ident);
-            }
+            unregister(ident, rec);
         }
     }
     rec.finished.set();
@@ -511,7 +538,7 @@ fn outcome_of(rec: &Arc<Record>, result: std::thread::Result<Box<dyn Any + Send>
 }
 
 fn run_start_hook(rec: &Arc<Record>) {
-    let hook = registry().start_hook.clone();
+    let hook = settings().start_hook.clone();
     if let Some(hook) = hook {
         hook(&Thread::from_record(rec.clone()));
     }
@@ -624,7 +651,7 @@ where
 {
     Box::new(move |rec: &Arc<Record>| {
         let mut builder = std::thread::Builder::new().name(os_thread_name(&rec.name()));
-        let size = stack_size.unwrap_or_else(|| registry().stack_size);
+        let size = stack_size.unwrap_or_else(|| settings().stack_size);
         if size != 0 {
             builder = builder.stack_size(size);
         }
@@ -1515,10 +1542,9 @@ pub fn main_thread() -> Thread {
 /// ```
 pub fn enumerate() -> Vec<Thread> {
     main_record();
-    registry()
-        .alive
-        .values()
-        .map(|r| Thread::from_record(r.clone()))
+    alive_records()
+        .into_iter()
+        .map(Thread::from_record)
         .collect()
 }
 
@@ -1531,7 +1557,7 @@ pub fn enumerate() -> Vec<Thread> {
 /// ```
 pub fn active_count() -> usize {
     main_record();
-    registry().alive.len()
+    ALIVE.iter().map(|s| lock(s).len()).sum()
 }
 
 /// The calling thread's ident: nonzero, fixed for the thread's life, and equal to
@@ -1574,7 +1600,7 @@ pub fn get_native_id() -> u64 {
 /// assert_eq!(threading::stack_size(), 0);
 /// ```
 pub fn stack_size() -> usize {
-    registry().stack_size
+    settings().stack_size
 }
 
 /// Set the stack size of OS threads made from now on, without an explicit
@@ -1595,7 +1621,7 @@ pub fn set_stack_size(size: usize) -> Result<usize, StackSizeError> {
     if size != 0 && size < MIN_STACK {
         return Err(StackSizeError { size });
     }
-    Ok(std::mem::replace(&mut registry().stack_size, size))
+    Ok(std::mem::replace(&mut settings().stack_size, size))
 }
 
 /// Set a hook that runs in every new thread and task-thread, before its target: the
@@ -1612,7 +1638,7 @@ pub fn set_start_hook<F>(hook: F)
 where
     F: Fn(&Thread) + Send + Sync + 'static,
 {
-    registry().start_hook = Some(Arc::new(hook));
+    settings().start_hook = Some(Arc::new(hook));
 }
 
 /// Remove the start hook.
@@ -1623,7 +1649,7 @@ where
 /// threading::clear_start_hook();
 /// ```
 pub fn clear_start_hook() {
-    registry().start_hook = None;
+    settings().start_hook = None;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1756,11 +1782,11 @@ pub fn set_excepthook<F>(hook: F)
 where
     F: Fn(&ExceptHookArgs<'_>) + Send + Sync + 'static,
 {
-    registry().excepthook = Some(Arc::new(hook));
+    settings().excepthook = Some(Arc::new(hook));
 }
 
 fn call_excepthook(args: &ExceptHookArgs<'_>) {
-    let hook = registry().excepthook.clone();
+    let hook = settings().excepthook.clone();
     let result = catch_unwind(AssertUnwindSafe(|| match hook {
         Some(h) => h(args),
         None => excepthook(args),
@@ -1781,8 +1807,7 @@ fn shutdown_begin() -> Option<Arc<Record>> {
     if me == MAIN_IDENT {
         main_record().finished.set();
     }
-    let alive: Vec<Arc<Record>> = registry().alive.values().cloned().collect();
-    alive.into_iter().find(|r| {
+    alive_records().into_iter().find(|r| {
         matches!(r.kind, Kind::Task | Kind::Pool | Kind::Os)
             && !r.daemon()
             && r.ident() != Some(me)
