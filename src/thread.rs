@@ -230,22 +230,25 @@ tokio::task_local! {
     static TASK: Arc<Record>;
 }
 
-/// What this crate knows about the calling OS thread.
-struct OsThread {
+/// What this crate knows about the calling OS thread's identity. It has no destructor, so
+/// it stays readable while the thread's other thread-locals are torn down.
+struct OsIds {
     /// Its ident (0 until first needed).
     ident: Cell<u64>,
     /// Its kernel thread id (Linux), once read.
     native_id: Cell<Option<Option<u64>>>,
     /// Whether it is the process's main thread, once known.
     is_main: Cell<Option<bool>>,
-    /// Its record: a thread this crate started, the main thread, or a dummy.
-    record: RefCell<Option<Arc<Record>>>,
 }
 
-impl Drop for OsThread {
+/// The record of the calling OS thread: a thread this crate started, the main thread, or a
+/// dummy.
+struct OsRecord(RefCell<Option<Arc<Record>>>);
+
+impl Drop for OsRecord {
     fn drop(&mut self) {
         // A foreign thread is ending: its dummy leaves `enumerate()` (CONFORMANCE M-4).
-        if let Some(rec) = self.record.get_mut().take() {
+        if let Some(rec) = self.0.get_mut().take() {
             if rec.kind == Kind::Dummy {
                 finish(&rec, Outcome::Returned(None));
             }
@@ -254,14 +257,14 @@ impl Drop for OsThread {
 }
 
 thread_local! {
-    static OS: OsThread = const {
-        OsThread {
+    static OS: OsIds = const {
+        OsIds {
             ident: Cell::new(0),
             native_id: Cell::new(None),
             is_main: Cell::new(None),
-            record: RefCell::new(None),
         }
     };
+    static RECORD: OsRecord = const { OsRecord(RefCell::new(None)) };
 }
 
 /// The OS id of the calling thread: the kernel's thread id on Linux (read once per thread
@@ -365,7 +368,7 @@ fn current_record() -> Arc<Record> {
     if let Some(r) = task_record() {
         return r;
     }
-    let found = OS.try_with(|t| t.record.borrow().clone());
+    let found = RECORD.try_with(|t| t.0.borrow().clone());
     match found {
         Ok(Some(r)) => r,
         Ok(None) => {
@@ -374,11 +377,13 @@ fn current_record() -> Arc<Record> {
             } else {
                 new_dummy()
             };
-            let _ = OS.try_with(|t| *t.record.borrow_mut() = Some(rec.clone()));
+            let _ = RECORD.try_with(|t| *t.0.borrow_mut() = Some(rec.clone()));
             rec
         }
-        // The thread's storage is being torn down: a dummy that is not registered.
-        Err(_) => dummy_record(0, 0),
+        // The thread's record is torn down (a late thread-local destructor): the main
+        // thread is still itself; another thread gets an unregistered dummy with its ident.
+        Err(_) if is_main_os_thread() => main_record(),
+        Err(_) => dummy_record(NAMES.next(), os_ident()),
     }
 }
 
@@ -422,7 +427,7 @@ fn inherited_daemon() -> bool {
     if let Some(r) = task_record() {
         return r.daemon();
     }
-    match OS.try_with(|t| t.record.borrow().as_ref().map(|r| r.daemon())) {
+    match RECORD.try_with(|t| t.0.borrow().as_ref().map(|r| r.daemon())) {
         Ok(Some(d)) => d,
         _ => !is_main_os_thread(),
     }
@@ -659,10 +664,8 @@ where
         let ident = rec.ident().unwrap_or(0);
         builder
             .spawn(move || {
-                let _ = OS.try_with(|t| {
-                    t.ident.set(ident);
-                    *t.record.borrow_mut() = Some(r.clone());
-                });
+                let _ = OS.try_with(|t| t.ident.set(ident));
+                let _ = RECORD.try_with(|t| *t.0.borrow_mut() = Some(r.clone()));
                 r.meta().native_id = Some(os_native_id());
                 r.started.set();
                 let ending = Ending(Some(r.clone()));
