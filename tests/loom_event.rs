@@ -29,3 +29,21 @@ fn set_wakes_thread_and_task_despite_clear() {
         assert!(!e.is_set());
     });
 }
+
+/// `set()` racing a thread's timed wait (under loom it expires as soon as it has queued):
+/// the wait reports true only if the flag was set, and a task waiting after the set returns.
+#[test]
+fn timeout_racing_set() {
+    loom::model(|| {
+        let event = Arc::new(Event::new());
+        let e = event.clone();
+        let timed =
+            thread::spawn(move || e.blocking().wait_timeout(std::time::Duration::from_secs(1)));
+        event.set();
+        // Either outcome of the timed wait is allowed; it must return (no hang, no lost
+        // wake-up) and leave the flag readable by both forms.
+        timed.join().unwrap();
+        assert!(event.blocking().wait_timeout(std::time::Duration::ZERO));
+        loom::future::block_on(event.wait());
+    });
+}

@@ -59,3 +59,38 @@ fn reentry_and_hand_off_between_thread_and_task() {
         });
     }
 }
+
+/// Cancel racing a grant: a task's acquire is polled once (queued) and dropped while the
+/// owning thread releases its last level; the lock passes on to a waiting thread, and
+/// nobody owns it at the end.
+#[test]
+fn dropped_acquire_passes_the_lock_on() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    loom::model(|| {
+        let lock = Arc::new(RLock::new_fair());
+        let outer = lock.blocking().acquire();
+        let inner = lock.blocking().acquire();
+        let l = lock.clone();
+        let dropped = thread::spawn(move || {
+            let mut acquire = pin!(l.acquire());
+            let waker = futures::task::noop_waker();
+            if let Poll::Ready(g) = acquire.as_mut().poll(&mut Context::from_waker(&waker)) {
+                drop(g);
+            }
+        });
+        let l = lock.clone();
+        let waiter = thread::spawn(move || {
+            let g = l.blocking().acquire();
+            assert_eq!(l.blocking().recursion_count(), 1);
+            drop(g);
+        });
+        drop(inner);
+        drop(outer);
+        dropped.join().unwrap();
+        waiter.join().unwrap();
+        assert!(!lock.locked());
+    });
+}

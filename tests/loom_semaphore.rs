@@ -48,3 +48,34 @@ fn release_n_wakes_n_waiters() {
         });
     }
 }
+
+/// Cancel racing a grant: a task's acquire is polled once (queued) and dropped while a
+/// permit is released; the permit reaches the thread waiting behind it, and the value is
+/// whole at the end.
+#[test]
+fn dropped_acquire_passes_the_permit_on() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll};
+
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new_fair(1));
+        let held = sem.blocking().acquire();
+        let s = sem.clone();
+        let dropped = thread::spawn(move || {
+            let mut acquire = pin!(s.acquire());
+            let waker = futures::task::noop_waker();
+            if let Poll::Ready(g) = acquire.as_mut().poll(&mut Context::from_waker(&waker)) {
+                drop(g);
+            }
+        });
+        let s = sem.clone();
+        let waiter = thread::spawn(move || {
+            let _g = s.blocking().acquire();
+        });
+        drop(held);
+        dropped.join().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(sem.value(), 1, "a permit was lost or made up");
+    });
+}
