@@ -78,6 +78,7 @@ mod condition;
 mod error;
 mod event;
 mod forms;
+mod local;
 mod lock;
 mod rlock;
 mod semaphore;
@@ -92,6 +93,7 @@ pub use error::{
     SemaphoreReleaseError,
 };
 pub use event::Event;
+pub use local::Local;
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};
