@@ -180,7 +180,7 @@ impl Core {
         self.slot.set(Some(slot));
         CURRENT.with(|c| {
             if ptr::eq(c.task_core.get(), self) {
-                c.task.set(Some(slot));
+                c.active.set(Some(slot));
             }
         });
         slot
@@ -235,8 +235,10 @@ struct Current {
     thread_core: Cell<*const Core>,
     /// The thread's context has ended (its TLS is being torn down).
     thread_ended: Cell<bool>,
-    /// The current task context's slot, if it is being polled and has one.
-    task: Cell<Option<Slot>>,
+    /// The async form's slot: the current task context's while one is being polled (`None`
+    /// until it takes one), else the OS thread's. Kept apart so that the async fast path
+    /// reads one field, as the blocking one does.
+    active: Cell<Option<Slot>>,
     /// The current task context's core, or null outside one.
     task_core: Cell<*const Core>,
 }
@@ -247,7 +249,7 @@ std::thread_local! {
             thread: Cell::new(None),
             thread_core: Cell::new(ptr::null()),
             thread_ended: Cell::new(false),
-            task: Cell::new(None),
+            active: Cell::new(None),
             task_core: Cell::new(ptr::null()),
         }
     };
@@ -268,6 +270,9 @@ impl Drop for ThreadGuard {
         let panic = unsafe { &*core }.end();
         CURRENT.with(|c| {
             c.thread.set(None);
+            if c.task_core.get().is_null() {
+                c.active.set(None);
+            }
             c.thread_core.set(ptr::null());
             c.thread_ended.set(true);
         });
@@ -284,8 +289,8 @@ impl Drop for ThreadGuard {
 #[inline]
 fn current_slot(cx: Ctx) -> Option<Slot> {
     CURRENT.with(|c| match cx {
-        Ctx::Task if !c.task_core.get().is_null() => c.task.get(),
-        _ => c.thread.get(),
+        Ctx::Task => c.active.get(),
+        Ctx::Thread => c.thread.get(),
     })
 }
 
@@ -311,6 +316,9 @@ fn current_core(cx: Ctx) -> Option<NonNull<Core>> {
         let core = Box::into_raw(core);
         c.thread_core.set(core);
         c.thread.set(Some(slot));
+        if c.task_core.get().is_null() {
+            c.active.set(Some(slot));
+        }
         NonNull::new(core)
     })
 }
@@ -318,16 +326,23 @@ fn current_core(cx: Ctx) -> Option<NonNull<Core>> {
 /// Run `f` with `core` as the current task context, restoring the previous one after,
 /// even if `f` panics.
 fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
+    /// The outer task context's slot and core (null if none).
     struct Exit(Option<Slot>, *const Core);
     impl Drop for Exit {
         fn drop(&mut self) {
             CURRENT.with(|c| {
-                c.task.set(self.0);
                 c.task_core.set(self.1);
+                // Outside a task, the thread's slot: it may have been taken meanwhile.
+                c.active.set(if self.1.is_null() {
+                    c.thread.get()
+                } else {
+                    self.0
+                });
             });
         }
     }
-    let _exit = CURRENT.with(|c| Exit(c.task.replace(core.slot.get()), c.task_core.replace(core)));
+    let _exit =
+        CURRENT.with(|c| Exit(c.active.replace(core.slot.get()), c.task_core.replace(core)));
     f()
 }
 
