@@ -486,6 +486,36 @@ mod tests {
     }
 
     #[test]
+    fn dropping_the_local_as_task_contexts_end_drops_each_value_once() {
+        // conformance: TL-9 — the race between task contexts' ends and the Local's drop.
+        let rt = runtime();
+        for _ in 0..100 {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let d = drops.clone();
+            let l = Arc::new(Local::new(move || Counted(d.clone())));
+            let go = Arc::new(std::sync::Barrier::new(5));
+            let tasks: Vec<_> = (0..4)
+                .map(|_| {
+                    let (l, go) = (l.clone(), go.clone());
+                    rt.spawn_blocking(move || {
+                        scope_sync(TaskContext::new(), || {
+                            l.with(|_| ());
+                            drop(l);
+                            go.wait();
+                        }) // the context ends here, racing the drop
+                    })
+                })
+                .collect();
+            go.wait();
+            drop(l);
+            for t in tasks {
+                rt.block_on(t).unwrap();
+            }
+            assert_eq!(drops.load(Ordering::SeqCst), 4);
+        }
+    }
+
+    #[test]
     fn thread_churn_reuses_indices() {
         // conformance: TL-7
         static L: Local<u8> = Local::new(|| 0);
