@@ -69,18 +69,21 @@ use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ord
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
-/// Buckets per table: enough for every index a pool can hand out (`2^BUCKETS - 1`).
-const BUCKETS: usize = usize::BITS as usize - 1;
+/// Buckets per table. The pool hands out indices below `2^(BUCKETS - 1) - 1`, so the last
+/// bucket is never allocated: [`Slot::NONE`] points at it, and finds no entry there without
+/// a separate check.
+const BUCKETS: usize = usize::BITS as usize;
 
 /// A context's registration list is pruned of dropped `Local`s once it is this long, then
 /// each time it doubles.
 const PRUNE_FIRST: usize = 16;
 
-const UNUSED: u8 = 0;
-const VACANT: u8 = 1;
-const INIT: u8 = 2;
-const FULL: u8 = 3;
-const BORROWED: u8 = 4;
+// `FULL` is 0 so that the fast path tests one byte against zero.
+const FULL: u8 = 0;
+const BORROWED: u8 = 1;
+const UNUSED: u8 = 2;
+const VACANT: u8 = 3;
+const INIT: u8 = 4;
 
 /// Which context an access belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +121,12 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    /// No slot (yet): its bucket is never allocated.
+    const NONE: Slot = Slot {
+        bucket: BUCKETS - 1,
+        index: 0,
+    };
+
     fn new(id: usize) -> Self {
         let n = id + 1;
         let bucket = (usize::BITS - 1 - n.leading_zeros()) as usize;
@@ -139,7 +148,7 @@ impl Slot {
             None => {
                 let id = pool.next;
                 // Unreachable in practice: each live context holds at least a heap block.
-                assert!(id < (1 << BUCKETS) - 1, "too many live thread contexts");
+                assert!(id < (1 << (BUCKETS - 1)) - 1, "too many live contexts");
                 pool.next += 1;
                 id
             }
@@ -180,7 +189,7 @@ impl Core {
         self.slot.set(Some(slot));
         CURRENT.with(|c| {
             if ptr::eq(c.task_core.get(), self) {
-                c.active.set(Some(slot));
+                c.active.set(slot);
             }
         });
         slot
@@ -229,16 +238,16 @@ impl Core {
 /// The calling thread's view of its contexts. `const`-initialised and without a
 /// destructor: reading it never fails, even while the thread's TLS is being torn down.
 struct Current {
-    /// The OS thread's slot, once it has one; `None` again after the thread's end.
-    thread: Cell<Option<Slot>>,
+    /// The OS thread's slot, once it has one; `Slot::NONE` before and after.
+    thread: Cell<Slot>,
     /// The OS thread's core (a leaked `Box`, freed by `THREAD_GUARD`), or null.
     thread_core: Cell<*const Core>,
     /// The thread's context has ended (its TLS is being torn down).
     thread_ended: Cell<bool>,
-    /// The async form's slot: the current task context's while one is being polled (`None`
-    /// until it takes one), else the OS thread's. Kept apart so that the async fast path
-    /// reads one field, as the blocking one does.
-    active: Cell<Option<Slot>>,
+    /// The async form's slot: the current task context's while one is being polled
+    /// (`Slot::NONE` until it takes one), else the OS thread's. Kept apart so that the
+    /// async fast path reads one field, as the blocking one does.
+    active: Cell<Slot>,
     /// The current task context's core, or null outside one.
     task_core: Cell<*const Core>,
 }
@@ -246,10 +255,10 @@ struct Current {
 std::thread_local! {
     static CURRENT: Current = const {
         Current {
-            thread: Cell::new(None),
+            thread: Cell::new(Slot::NONE),
             thread_core: Cell::new(ptr::null()),
             thread_ended: Cell::new(false),
-            active: Cell::new(None),
+            active: Cell::new(Slot::NONE),
             task_core: Cell::new(ptr::null()),
         }
     };
@@ -265,13 +274,13 @@ impl Drop for ThreadGuard {
         if core.is_null() {
             return;
         }
-        // SAFETY: `thread_core` was made by `Box::into_raw` in `thread_core` and is freed
+        // SAFETY: `thread_core` was made by `Box::into_raw` in `current_core` and is freed
         // only below; the thread's context is still current while its values drop.
         let panic = unsafe { &*core }.end();
         CURRENT.with(|c| {
-            c.thread.set(None);
+            c.thread.set(Slot::NONE);
             if c.task_core.get().is_null() {
-                c.active.set(None);
+                c.active.set(Slot::NONE);
             }
             c.thread_core.set(ptr::null());
             c.thread_ended.set(true);
@@ -285,9 +294,9 @@ impl Drop for ThreadGuard {
     }
 }
 
-/// The current context's slot, if it has one (no allocation).
+/// The current context's slot, or `Slot::NONE` if it has none yet (no allocation).
 #[inline]
-fn current_slot(cx: Ctx) -> Option<Slot> {
+fn current_slot(cx: Ctx) -> Slot {
     CURRENT.with(|c| match cx {
         Ctx::Task => c.active.get(),
         Ctx::Thread => c.thread.get(),
@@ -315,9 +324,9 @@ fn current_core(cx: Ctx) -> Option<NonNull<Core>> {
         let slot = core.slot();
         let core = Box::into_raw(core);
         c.thread_core.set(core);
-        c.thread.set(Some(slot));
+        c.thread.set(slot);
         if c.task_core.get().is_null() {
-            c.active.set(Some(slot));
+            c.active.set(slot);
         }
         NonNull::new(core)
     })
@@ -327,7 +336,7 @@ fn current_core(cx: Ctx) -> Option<NonNull<Core>> {
 /// even if `f` panics.
 fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
     /// The outer task context's slot and core (null if none).
-    struct Exit(Option<Slot>, *const Core);
+    struct Exit(Slot, *const Core);
     impl Drop for Exit {
         fn drop(&mut self) {
             CURRENT.with(|c| {
@@ -341,8 +350,12 @@ fn enter<R>(core: &Core, f: impl FnOnce() -> R) -> R {
             });
         }
     }
-    let _exit =
-        CURRENT.with(|c| Exit(c.active.replace(core.slot.get()), c.task_core.replace(core)));
+    let _exit = CURRENT.with(|c| {
+        Exit(
+            c.active.replace(core.slot.get().unwrap_or(Slot::NONE)),
+            c.task_core.replace(core),
+        )
+    });
     f()
 }
 
@@ -460,7 +473,9 @@ pub(crate) fn scope_sync<R>(ctx: TaskContext, f: impl FnOnce() -> R) -> R {
 /// The index of the current context, if it has one (for tests).
 #[cfg(all(test, not(loom)))]
 pub(crate) fn current_id(cx: Ctx) -> Option<usize> {
-    current_slot(cx).map(Slot::id)
+    Some(current_slot(cx))
+        .filter(|&s| s != Slot::NONE)
+        .map(Slot::id)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -473,19 +488,32 @@ struct Entry<T> {
 }
 
 impl<T> Entry<T> {
-    /// Call `f` on the value, marked borrowed meanwhile (so `set`/`take` panic).
-    /// `prev` is the current state, `FULL` or `BORROWED`.
+    /// Call `f` on the value of a `FULL` entry, marked `BORROWED` meanwhile (so that
+    /// `set` and `take` panic).
     #[inline]
-    fn borrow<R>(&self, prev: u8, f: impl FnOnce(&T) -> R) -> R {
-        debug_assert!(prev == FULL || prev == BORROWED);
+    fn borrow<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         // Relaxed: only this context touches its entry while it runs (module docs).
         self.state.store(BORROWED, Ordering::Relaxed);
-        let _restore = Restore(&self.state, prev);
-        // SAFETY: the state was `FULL` or `BORROWED`, so the value is initialised. It stays
-        // so while `f` runs: this context's `set` and `take` panic on `BORROWED`, nothing
-        // else touches the entry while this context runs (module docs), and the `Local`
-        // outlives the `&self` borrow.
-        f(unsafe { (*self.value.get()).assume_init_ref() })
+        let _restore = Restore(&self.state, FULL);
+        // SAFETY: the state was `FULL` (the caller's check), so the value is initialised,
+        // and it stays so while `f` runs, as in `borrow_again`.
+        f(unsafe { self.value_ref() })
+    }
+
+    /// Call `f` on the value of a `BORROWED` entry (a nested call: already marked).
+    fn borrow_again<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // SAFETY: `BORROWED` (the caller's check): initialised. It stays so while `f` runs:
+        // this context's `set` and `take` panic on `BORROWED`, nothing else touches the
+        // entry while this context runs (module docs), and the `Local` outlives `&self`.
+        f(unsafe { self.value_ref() })
+    }
+
+    /// # Safety
+    /// The state is `FULL` or `BORROWED`, and stays so while the reference is used.
+    #[inline]
+    unsafe fn value_ref(&self) -> &T {
+        // SAFETY: per the contract the value is initialised and not moved meanwhile.
+        unsafe { (*self.value.get()).assume_init_ref() }
     }
 
     /// Write `value` into an entry that holds none.
@@ -669,11 +697,11 @@ impl<T: Send> Slots<T> {
     /// Call `f` on the current context's value, made by `init` first if it has none.
     #[inline]
     pub(crate) fn with<R>(&self, cx: Ctx, init: impl FnOnce() -> T, f: impl FnOnce(&T) -> R) -> R {
-        if let Some(entry) = current_slot(cx).and_then(|slot| self.entry(slot)) {
+        if let Some(entry) = self.entry(current_slot(cx)) {
             // Relaxed: see the module docs.
             let state = entry.state.load(Ordering::Relaxed);
-            if state >= FULL {
-                return entry.borrow(state, f);
+            if state == FULL {
+                return entry.borrow(f);
             }
         }
         self.with_slow(cx, init, f)
@@ -694,7 +722,8 @@ impl<T: Send> Slots<T> {
         // Relaxed: see the module docs.
         let prev = entry.state.load(Ordering::Relaxed);
         match prev {
-            FULL | BORROWED => return entry.borrow(prev, f),
+            FULL => return entry.borrow(f),
+            BORROWED => return entry.borrow_again(f),
             INIT => reentrant("with"),
             _ => {}
         }
@@ -707,7 +736,7 @@ impl<T: Send> Slots<T> {
         if prev == UNUSED {
             self.register(cx, entry);
         }
-        entry.borrow(FULL, f)
+        entry.borrow(f)
     }
 
     /// Replace the current context's value with `value`; returns the old one. Once the
@@ -744,7 +773,7 @@ impl<T: Send> Slots<T> {
 
     /// Remove the current context's value, if it has one.
     pub(crate) fn take(&self, cx: Ctx) -> Option<T> {
-        let entry = self.entry(current_slot(cx)?)?;
+        let entry = self.entry(current_slot(cx))?;
         // Relaxed: see the module docs.
         match entry.state.load(Ordering::Relaxed) {
             FULL => {
@@ -762,15 +791,15 @@ impl<T: Send> Slots<T> {
 
     /// Whether the current context has a value.
     pub(crate) fn has_value(&self, cx: Ctx) -> bool {
-        current_slot(cx)
-            .and_then(|slot| self.entry(slot))
+        self.entry(current_slot(cx))
             // Relaxed: see the module docs.
-            .is_some_and(|e| e.state.load(Ordering::Relaxed) >= FULL)
+            .is_some_and(|e| matches!(e.state.load(Ordering::Relaxed), FULL | BORROWED))
     }
 
     #[inline]
     fn entry(&self, slot: Slot) -> Option<&Entry<T>> {
-        // SAFETY: `Slot::new` keeps `bucket < BUCKETS` for every index the pool hands out.
+        // SAFETY: `Slot::new` keeps `bucket < BUCKETS - 1` for every index the pool hands
+        // out, and `Slot::NONE` has `BUCKETS - 1`.
         let bucket = unsafe { self.buckets.get_unchecked(slot.bucket) };
         // Acquire: pairs with the `Release` CAS that published the bucket.
         let p = bucket.load(Ordering::Acquire);
