@@ -470,6 +470,15 @@ pub(crate) fn scope_sync<R>(ctx: TaskContext, f: impl FnOnce() -> R) -> R {
     out
 }
 
+/// How many registrations the calling thread's context holds (for tests).
+#[cfg(all(test, not(loom)))]
+fn thread_registrations() -> usize {
+    CURRENT.with(|c| {
+        // SAFETY: the thread's core is alive while the thread runs (this call).
+        unsafe { c.thread_core.get().as_ref() }.map_or(0, |core| core.regs.borrow().len())
+    })
+}
+
 /// The index of the current context, if it has one (for tests).
 #[cfg(all(test, not(loom)))]
 pub(crate) fn current_id(cx: Ctx) -> Option<usize> {
@@ -949,7 +958,27 @@ fn borrowed(what: &str) -> ! {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::Slot;
+    use super::{thread_registrations, Ctx, Slot, Slots};
+
+    #[test]
+    fn registrations_of_dropped_tables_are_pruned() {
+        // A long-lived thread that uses many short-lived tables keeps a bounded list.
+        std::thread::spawn(|| {
+            let live = Slots::<u32>::new();
+            live.with(Ctx::Thread, || 1, |_| ());
+            for i in 0..1000 {
+                let t = Slots::<u32>::new();
+                t.with(Ctx::Thread, || i, |_| ());
+                assert!(thread_registrations() <= 2 * super::PRUNE_FIRST);
+            }
+            assert!(
+                live.has_value(Ctx::Thread),
+                "a live table's registration was pruned"
+            );
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn slot_layout_matches_buckets() {
