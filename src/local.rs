@@ -23,7 +23,8 @@ pub(crate) struct LocalState<T, F> {
 /// change it through interior mutability (`Cell`, `RefCell`), as with std's
 /// `thread_local!`. [`set`](Local::set) replaces it, [`take`](Local::take) removes it.
 /// Unlike `thread_local!`, a `Local` is a value: make as many as you like, in a `static`,
-/// an `Arc` or a struct field.
+/// an `Arc` or a struct field. No method waits or takes a lock, in either form: the async
+/// form's methods are plain methods too.
 ///
 /// # Contexts
 ///
