@@ -15,8 +15,8 @@
 //! - **The table.** Each `Local` owns `BUCKETS` lazily allocated buckets, bucket `b` holding
 //!   `2^b` entries, as the `thread_local` crate does: index `i` lives at bucket
 //!   `log2(i + 1)`, so the table grows with the largest index in use, which stays near the
-//!   number of live contexts. An entry is a state byte beside an uninitialised value.
-//! - **Fast path**: read `CURRENT`, load the bucket pointer, load the state byte, and mark
+//!   number of live contexts. An entry is a state word beside an uninitialised value.
+//! - **Fast path**: read `CURRENT`, load the bucket pointer, load the state word, and mark
 //!   it borrowed around the caller's closure. No lock, no allocation, no read-modify-write.
 //! - **Ending.** A context's end takes its registration list and drops it, each
 //!   registration moving its value out of the entry (state swapped to `UNUSED`) and
@@ -47,7 +47,7 @@
 //! happens before the other two: the drop can only start once every `&Local` is gone, which
 //! across threads takes a synchronising hand-off (a join, an `Arc`'s last release), and a
 //! context's end runs on its own thread or after the runtime's hand-off of the finished
-//! task. The context's own accesses are in program order. So the state byte needs no
+//! task. The context's own accesses are in program order. So the state needs no
 //! ordering (`Relaxed`) except to decide between the two that may race, the drop and the
 //! end, and for that the atomicity of `swap` is enough: exactly one of them sees `FULL`. A
 //! reused index is ordered after the previous owner's end by the pool's mutex. The bucket
@@ -65,7 +65,7 @@ use std::mem::{self, MaybeUninit};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -78,12 +78,14 @@ const BUCKETS: usize = usize::BITS as usize;
 /// each time it doubles.
 const PRUNE_FIRST: usize = 16;
 
-// `FULL` is 0 so that the fast path tests one byte against zero.
-const FULL: u8 = 0;
-const BORROWED: u8 = 1;
-const UNUSED: u8 = 2;
-const VACANT: u8 = 3;
-const INIT: u8 = 4;
+// `FULL` is 0 so that the fast path tests the state against zero. The state is a `u32`, not
+// a `u8`: the fast path's store and the next call's load of a byte forward slowly on some
+// CPUs (on the AMD EPYC of BENCHMARKS.md's runs, a byte state made `with` 1.5x slower).
+const FULL: u32 = 0;
+const BORROWED: u32 = 1;
+const UNUSED: u32 = 2;
+const VACANT: u32 = 3;
+const INIT: u32 = 4;
 
 /// Which context an access belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -492,7 +494,7 @@ pub(crate) fn current_id(cx: Ctx) -> Option<usize> {
 
 /// One context's place in one table.
 struct Entry<T> {
-    state: AtomicU8,
+    state: AtomicU32,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
@@ -539,7 +541,7 @@ impl<T> Entry<T> {
 }
 
 /// Puts a state back when dropped (at the end of a borrow, or when an init panics).
-struct Restore<'a>(&'a AtomicU8, u8);
+struct Restore<'a>(&'a AtomicU32, u32);
 
 impl Drop for Restore<'_> {
     #[inline]
@@ -552,7 +554,7 @@ impl Drop for Restore<'_> {
 fn alloc_bucket<T>(len: usize) -> *mut Entry<T> {
     let bucket: Box<[Entry<T>]> = (0..len)
         .map(|_| Entry {
-            state: AtomicU8::new(UNUSED),
+            state: AtomicU32::new(UNUSED),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         })
         .collect();
