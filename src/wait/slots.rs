@@ -80,7 +80,7 @@ const PRUNE_FIRST: usize = 16;
 
 // `FULL` is 0 so that the fast path tests the state against zero. The state is a `u32`, not
 // a `u8`: the fast path's store and the next call's load of a byte forward slowly on some
-// CPUs (on the AMD EPYC of BENCHMARKS.md's runs, a byte state made `with` 1.5x slower).
+// CPUs (on the AMD EPYC it was measured on, a byte state made `with` 1.5x slower).
 const FULL: u32 = 0;
 const BORROWED: u32 = 1;
 const UNUSED: u32 = 2;
