@@ -64,6 +64,7 @@ async fn main() {
     section(threads_joined_across_worlds()).await;
     section(thread_panics_and_hooks()).await;
     section(timers()).await;
+    section(local_data()).await;
 
     println!("\nAll sections passed in {} ms.", ms(start));
 }
@@ -1272,6 +1273,47 @@ async fn timers() {
         ms(start)
     );
     check!(!never.cancel(), "a second cancel() is harmless: false");
+}
+
+async fn local_data() {
+    title("Local: one value per Thread task or OS thread, dropped when it ends");
+    static REQUESTS: threading::Local<std::cell::Cell<u32>> =
+        threading::Local::new(|| std::cell::Cell::new(0));
+    let workers: Vec<Thread<u32>> = (1..=3)
+        .map(|n| {
+            Thread::new(move || async move {
+                for _ in 0..n {
+                    REQUESTS.with(|c| c.set(c.get() + 1));
+                    tokio::task::yield_now().await; // may resume on another worker
+                }
+                REQUESTS.with(|c| c.get())
+            })
+        })
+        .collect();
+    for w in &workers {
+        w.start().expect("start");
+    }
+    let mut counts = Vec::new();
+    for w in &workers {
+        counts.push(w.join().await.expect("no panic").expect("value"));
+    }
+    say!(
+        "task",
+        "each task-thread counted its own requests: {counts:?}"
+    );
+    check!(
+        counts == [1, 2, 3],
+        "three Threads, three values, though they share two workers"
+    );
+    let os = threading::blocking::Thread::new(|| {
+        REQUESTS.blocking().with(|c| c.set(42));
+        REQUESTS.blocking().with(|c| c.get())
+    });
+    os.start().expect("start");
+    check!(
+        os.as_async().join().await == Ok(Some(42)),
+        "an OS thread has its own value too (blocking form)"
+    );
 }
 
 // Helpers ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 pub use crate::barrier::BlockingBarrier as Barrier;
 pub use crate::condition::BlockingCondition as Condition;
 pub use crate::event::BlockingEvent as Event;
+pub use crate::local::BlockingLocal as Local;
 pub use crate::lock::BlockingLock as Lock;
 pub use crate::rlock::BlockingOwnedRLockGuard as OwnedRLockGuard;
 pub use crate::rlock::BlockingRLock as RLock;

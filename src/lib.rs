@@ -52,6 +52,7 @@
 //! | `Barrier(n, action, timeout)` | [`Barrier::new`], [`Barrier::builder`]: `wait`, `wait_timeout` → `Result<index, BrokenBarrierError>`, `reset`, `abort`, `parties`, `n_waiting`, `broken` |
 //! | `threading.TIMEOUT_MAX` | [`TIMEOUT_MAX`] |
 //! | `Thread(target, name, daemon)` | [`Thread::new`] (an `async` target, run as a task), [`Thread::new_blocking`] (`spawn_blocking`), [`blocking::Thread::new`] (an OS thread), builders for name, daemon, stack size: `start`, `join`, `join_timeout` → `Result<Option<T>, JoinError>`, `is_alive`, `name`, `ident`, `native_id`, `daemon` |
+//! | `local()` | [`Local::new(init)`](Local::new) (`const`): `with`, `set`, `take`, `has_value`; one value per `Thread` task (async form) or per OS thread (blocking form) |
 //! | `Timer(interval, f)` | [`Timer::new`], [`blocking::Timer::new`]: `cancel`, and the `Thread` methods |
 //! | `current_thread()`, `main_thread()`, `enumerate()`, `active_count()`, `get_ident()`, `get_native_id()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`], [`get_ident`], [`get_native_id`] |
 //! | `threading.excepthook = f`, `stack_size(n)`, `settrace(f)` | [`set_excepthook`] (default: [`excepthook`]), [`stack_size`] / [`set_stack_size`], [`set_start_hook`] |
@@ -83,6 +84,7 @@ mod condition;
 mod error;
 mod event;
 mod forms;
+mod local;
 mod lock;
 mod rlock;
 mod semaphore;
@@ -99,6 +101,7 @@ pub use error::{
     ReleaseUnlockedError, SemaphoreReleaseError, StackSizeError, StartError,
 };
 pub use event::Event;
+pub use local::Local;
 pub use lock::{Lock, LockGuard, OwnedLockGuard};
 pub use rlock::{OwnedRLockGuard, RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, OwnedSemaphoreGuard, Semaphore, SemaphoreGuard};

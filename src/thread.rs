@@ -30,6 +30,7 @@ use futures::FutureExt;
 
 use crate::error::{DaemonError, JoinError, PanicError, StackSizeError, StartError};
 use crate::event::Event;
+use crate::wait::slots::{self, TaskContext};
 use crate::wait::Counter;
 
 // ---------------------------------------------------------------------------------------
@@ -592,12 +593,15 @@ where
         let r = rec.clone();
         let body = async move {
             let ending = ending;
-            let result = AssertUnwindSafe(async move {
+            // The thread's `Local` values are dropped when the scope ends, before the end
+            // is reported; a panic in one of their `Drop`s counts as the thread's.
+            let run = async move {
                 run_start_hook(&r);
                 boxed(target().await)
-            })
-            .catch_unwind()
-            .await;
+            };
+            let result = AssertUnwindSafe(slots::scope(TaskContext::new(), run))
+                .catch_unwind()
+                .await;
             ending.finish(result);
         };
         drop(handle.spawn(TASK.scope(rec.clone(), body)));
@@ -624,8 +628,10 @@ where
             r.meta().native_id = Some(os_native_id());
             TASK.sync_scope(r.clone(), || {
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    run_start_hook(&r);
-                    boxed(target())
+                    slots::scope_sync(TaskContext::new(), || {
+                        run_start_hook(&r);
+                        boxed(target())
+                    })
                 }));
                 ending.finish(result);
             });
@@ -669,10 +675,17 @@ where
                 r.meta().native_id = Some(os_native_id());
                 r.started.set();
                 let ending = Ending(Some(r.clone()));
-                let result = catch_unwind(AssertUnwindSafe(|| {
+                let mut result = catch_unwind(AssertUnwindSafe(|| {
                     run_start_hook(&r);
                     boxed(target())
                 }));
+                // Drop this thread's `Local` values before the end is reported; a panic in
+                // one of their `Drop`s counts as the thread's.
+                if let Some(p) = slots::end_thread_context() {
+                    if result.is_ok() {
+                        result = Err(p);
+                    }
+                }
                 ending.finish(result);
             })
             .map_err(StartError::Spawn)?;

@@ -83,9 +83,40 @@ impl Drop for AtExit {
     }
 }
 
+/// TL-11: a `Local` of the main thread, set in `main`, read again by a thread-local
+/// destructor at exit. That destructor is registered after the `Local`'s first use, so it
+/// runs before the destructor that drops the main thread's `Local` values (thread-local
+/// destructors run in reverse order of registration).
+static MAIN_LOCAL: threading::blocking::Local<std::cell::Cell<u32>> =
+    threading::blocking::Local::new(|| std::cell::Cell::new(0));
+
+struct ReadLocalAtExit;
+
+impl Drop for ReadLocalAtExit {
+    fn drop(&mut self) {
+        let seen = MAIN_LOCAL.with(|v| v.get());
+        if seen != 7 {
+            eprintln!("FAILED TL-11: at exit the main thread's Local reads {seen}, not 7");
+            std::process::abort();
+        }
+        println!("ok TL-11: at exit, in a thread-local destructor, the main thread's Local still reads 7");
+    }
+}
+
 thread_local! {
+    static READ_LOCAL_AT_EXIT: std::cell::RefCell<Option<ReadLocalAtExit>> = const { std::cell::RefCell::new(None) };
     static AT_EXIT_BEFORE: std::cell::RefCell<Option<AtExit>> = const { std::cell::RefCell::new(None) };
     static AT_EXIT_AFTER: std::cell::RefCell<Option<AtExit>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A value whose `Drop` takes a while and then counts itself.
+struct SlowDrop(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The main thread's ident, for the checks at exit.
@@ -455,6 +486,40 @@ fn main() {
         "T-28",
         "threading::shutdown().await on main waits for non-daemon threads started after an earlier shutdown",
     );
+
+    // conformance: TL-12
+    // Shutdown waits until the `Local` values of non-daemon threads are dropped: each
+    // thread's value has a slow `Drop`, and it has run once `shutdown()` returns.
+    static TASK_LOCAL: threading::Local<Option<SlowDrop>> = threading::Local::new(|| None);
+    let dropped = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    {
+        let d = dropped.clone();
+        let os = blocking::Thread::builder()
+            .daemon(false)
+            .target(move || TASK_LOCAL.blocking().set(Some(SlowDrop(d))));
+        os.start().unwrap();
+        let d = dropped.clone();
+        let _rt_guard = mt.enter();
+        let task = Thread::builder()
+            .daemon(false)
+            .target(move || async move { TASK_LOCAL.set(Some(SlowDrop(d))) });
+        task.start().unwrap();
+        let d = dropped.clone();
+        let pool = Thread::builder()
+            .daemon(false)
+            .blocking_target(move || TASK_LOCAL.set(Some(SlowDrop(d))));
+        pool.start().unwrap();
+    }
+    blocking::shutdown();
+    assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 3);
+    ok(
+        "TL-12",
+        "shutdown() returns after the Local values of non-daemon threads (OS, task, pool) were dropped",
+    );
+
+    // conformance: TL-11
+    MAIN_LOCAL.with(|v| v.set(7));
+    READ_LOCAL_AT_EXIT.with(|p| *p.borrow_mut() = Some(ReadLocalAtExit));
 
     println!("main_thread: all checks passed");
 }

@@ -10,6 +10,8 @@
 //! - [`Reentrant`]: a one-permit [`Permits`] plus its owner (a thread or a task) and depth,
 //!   for `RLock`;
 //! - [`Signal`]: a queue of notifications, for `Condition` and `Barrier`.
+//! - [`slots::Slots`]: one value per OS thread or task context, found without a lock, for
+//!   `Local`; [`slots::TaskContext`] is the context of a crate `Thread` run as a task.
 //!
 //! # Implementation
 //!
@@ -37,6 +39,7 @@ pub(crate) mod owner;
 pub(crate) mod permits;
 pub(crate) mod queue;
 pub(crate) mod signal;
+pub(crate) mod slots;
 pub(crate) mod sync;
 pub(crate) mod waiter;
 
