@@ -155,7 +155,9 @@ macro_rules! lock_common {
 
             /// Release the lock (Python's `release()`), whoever acquired it: a `Lock` has no
             /// owner. Use it for a lock whose guard was given up with
-            /// [`LockGuard::forget`]; otherwise dropping the guard releases.
+            /// [`LockGuard::forget`]; otherwise dropping the guard releases. Releasing
+            /// under a live guard is a bug, as in Python: the guard's drop then releases
+            /// again, ending another holder's hold if one took the lock in between.
             ///
             /// # Errors
             /// [`ReleaseUnlockedError`] if the lock is not locked; nothing changes.
@@ -428,7 +430,11 @@ impl Drop for LockGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         // The guard holds the lock's one permit, so this cannot fail, unless someone
-        // released the lock under the guard with a bare `release()`; then it stays free.
+        // released the lock under the guard with a bare `release()`. Then, as Python's
+        // `with` exit calls `release()`, this releases whatever hold is current: the lock
+        // stays free if nobody took it since, and another holder's hold ends if one did.
+        // A `Lock` has no owner to tell the two apart: give the guard up with `forget()`
+        // before releasing by hand.
         let _ = self.permits.release(1);
     }
 }
