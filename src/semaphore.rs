@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::error::SemaphoreReleaseError;
 use crate::forms::{cast_arc, two_forms};
 use crate::wait::{
-    block, block_timeout, wait_timeout, Deadline, Permits, ReleaseFault, WaitFuture, MAX_PERMITS,
+    block, block_timeout, wait_timeout, Deadline, Permits, ReleaseFault, WaitFuture, UNBOUNDED,
 };
 
 fn release_error(fault: ReleaseFault, initial: usize, n: usize) -> SemaphoreReleaseError {
@@ -347,7 +347,7 @@ macro_rules! semaphore {
             /// shows `value=2/3`.
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "<threading.{} value={}", $name, self.value())?;
-                if self.permits.max() < MAX_PERMITS {
+                if self.permits.bounded() {
                     write!(f, "/{}", self.permits.max())?;
                 }
                 if self.is_fair() {
@@ -411,7 +411,7 @@ semaphore! {
     /// assert_eq!(sem.value(), 3);
     /// ```
     blocking BlockingSemaphore,
-    name "Semaphore", max(_n) = MAX_PERMITS
+    name "Semaphore", max(_n) = UNBOUNDED
 }
 
 semaphore! {

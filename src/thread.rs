@@ -102,7 +102,9 @@ enum Outcome {
     Cancelled,
 }
 
-type Launch = Box<dyn FnOnce(&Arc<Record>) -> Result<(), StartError> + Send>;
+/// Starts a thread. Called once, or again after it failed with `NoRuntime` (which leaves
+/// the target in place, so a later `start()` inside a runtime can run it).
+type Launch = Box<dyn FnMut(&Arc<Record>) -> Result<(), StartError> + Send>;
 
 struct Meta {
     name: Name,
@@ -487,7 +489,7 @@ fn new_record(
 }
 
 fn start(rec: &Arc<Record>) -> Result<(), StartError> {
-    let launch = {
+    let (ident, mut launch) = {
         let mut m = rec.meta();
         if m.life != Life::New {
             return Err(StartError::AlreadyStarted);
@@ -499,14 +501,19 @@ fn start(rec: &Arc<Record>) -> Result<(), StartError> {
         register(ident, rec);
         m.ident = Some(ident);
         m.life = Life::Started;
-        launch
+        (ident, launch)
     };
-    launch(rec).inspect_err(|_| {
-        // Not left registered (CONFORMANCE T-26); a second start() is still an error.
+    launch(rec).inspect_err(|e| {
+        // Not left registered (CONFORMANCE T-26).
         let mut m = rec.meta();
-        m.life = Life::Failed;
-        if let Some(ident) = m.ident {
-            unregister(ident, rec);
+        unregister(ident, rec);
+        if matches!(e, StartError::NoRuntime) {
+            // Nothing ran and the target is still there: start() may be tried again.
+            m.ident = None;
+            m.life = Life::New;
+            m.launch = Some(launch);
+        } else {
+            m.life = Life::Failed;
         }
     })
 }
@@ -584,11 +591,13 @@ where
     Fut: Future<Output = T> + Send + 'static,
 {
     let made_on = tokio::runtime::Handle::try_current().ok();
+    let mut target = Some(target);
     Box::new(move |rec: &Arc<Record>| {
         let handle = tokio::runtime::Handle::try_current()
             .ok()
-            .or(made_on)
+            .or_else(|| made_on.clone())
             .ok_or(StartError::NoRuntime)?;
+        let target = target.take().ok_or(StartError::AlreadyStarted)?;
         let ending = Ending(Some(rec.clone()));
         let r = rec.clone();
         let body = async move {
@@ -616,11 +625,13 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     let made_on = tokio::runtime::Handle::try_current().ok();
+    let mut target = Some(target);
     Box::new(move |rec: &Arc<Record>| {
         let handle = tokio::runtime::Handle::try_current()
             .ok()
-            .or(made_on)
+            .or_else(|| made_on.clone())
             .ok_or(StartError::NoRuntime)?;
+        let target = target.take().ok_or(StartError::AlreadyStarted)?;
         let ending = Ending(Some(rec.clone()));
         let r = rec.clone();
         drop(handle.spawn_blocking(move || {
@@ -660,7 +671,9 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
+    let mut target = Some(target);
     Box::new(move |rec: &Arc<Record>| {
+        let target = target.take().ok_or(StartError::AlreadyStarted)?;
         let mut builder = std::thread::Builder::new().name(os_thread_name(&rec.name()));
         let size = stack_size.unwrap_or_else(|| settings().stack_size);
         if size != 0 {

@@ -1143,6 +1143,25 @@ fn a_refused_start_leaves_nothing_registered() {
     });
 }
 
+// After a `NoRuntime` refusal nothing ran and the target is still there: `start()` may be
+// tried again where there is a runtime (as CPython allows a retry after a failed start).
+#[test]
+fn a_start_refused_for_want_of_a_runtime_can_be_retried() {
+    let t = std::thread::spawn(|| Thread::new(|| async { 5 }))
+        .join()
+        .unwrap();
+    let moved = t.clone();
+    let refused = std::thread::spawn(move || moved.start()).join().unwrap();
+    assert!(matches!(refused, Err(StartError::NoRuntime)), "{refused:?}");
+    assert_eq!(t.ident(), None);
+    let rt = common::mt_runtime();
+    rt.block_on(async {
+        t.start().expect("a retry inside a runtime starts it");
+        assert_eq!(t.join().await, Ok(Some(5)));
+    });
+    assert!(matches!(t.start(), Err(StartError::AlreadyStarted)));
+}
+
 // conformance: T-27, M-2
 // Inside a task-thread on a two-worker runtime, current_thread() stays this Thread across
 // many `.await`s, on whichever worker the task is resumed.

@@ -85,7 +85,7 @@ fn release_races_timeout() {
 fn thread_and_task_waiters_two_releasers() {
     for fair in [true, false] {
         loom::model(move || {
-            let s = Arc::new(Permits::new(0, super::MAX_PERMITS, fair));
+            let s = Arc::new(Permits::new(0, super::UNBOUNDED, fair));
             let inside = Arc::new(AtomicUsize::new(0));
 
             let (s1, i1) = (s.clone(), inside.clone());

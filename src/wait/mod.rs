@@ -52,5 +52,5 @@ pub(crate) use machine::{
     block, block_after, block_timeout, blocking_region, park_after, wait_timeout, WaitFuture,
 };
 pub(crate) use owner::{Counter, NotOwned, OwnerId, Reentrant};
-pub(crate) use permits::{Permits, ReleaseFault, MAX_PERMITS};
+pub(crate) use permits::{Permits, ReleaseFault, UNBOUNDED};
 pub(crate) use signal::Signal;

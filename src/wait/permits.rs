@@ -42,6 +42,9 @@ const ONE: usize = 2;
 /// The largest number of permits a semaphore can hold.
 pub(crate) const MAX_PERMITS: usize = usize::MAX >> 1;
 
+/// The `max` that makes a plain semaphore: no bound but [`MAX_PERMITS`].
+pub(crate) const UNBOUNDED: usize = usize::MAX;
+
 /// Why a release changed nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ReleaseFault {
@@ -59,8 +62,12 @@ pub(crate) enum ReleaseFault {
 pub struct Permits {
     state: AtomicUsize,
     /// The most permits that may be free at once: 1 for a lock, the initial value for a
-    /// bounded semaphore, [`MAX_PERMITS`] otherwise.
+    /// bounded semaphore, [`MAX_PERMITS`] for a plain one.
     max: usize,
+    /// Whether passing `max` is the caller's error (a lock, a bounded semaphore) rather than
+    /// a count overflow (a plain semaphore). Kept apart from `max`, so a bounded semaphore
+    /// whose bound is [`MAX_PERMITS`] still reports its bound.
+    bounded: bool,
     fair: bool,
     queue: Queue,
 }
@@ -69,9 +76,12 @@ impl Permits {
     /// `permits` free permits, at most `max` free at once.
     ///
     /// # Panics
-    /// If `permits > max` or `max > MAX_PERMITS` (a constant-evaluation error in a `const`).
+    /// If `permits > max` or `max > MAX_PERMITS` (a constant-evaluation error in a `const`);
+    /// `max == UNBOUNDED` means [`MAX_PERMITS`], unbounded.
     #[cfg(not(loom))]
     pub(crate) const fn new(permits: usize, max: usize, fair: bool) -> Self {
+        let bounded = max != UNBOUNDED;
+        let max = if bounded { max } else { MAX_PERMITS };
         assert!(
             max <= MAX_PERMITS,
             "a semaphore holds at most usize::MAX / 2 permits"
@@ -80,6 +90,7 @@ impl Permits {
         Self {
             state: AtomicUsize::new(permits << 1),
             max,
+            bounded,
             fair,
             queue: Queue::new(),
         }
@@ -87,6 +98,8 @@ impl Permits {
 
     #[cfg(loom)]
     pub(crate) fn new(permits: usize, max: usize, fair: bool) -> Self {
+        let bounded = max != UNBOUNDED;
+        let max = if bounded { max } else { MAX_PERMITS };
         assert!(
             max <= MAX_PERMITS,
             "a semaphore holds at most usize::MAX / 2 permits"
@@ -95,6 +108,7 @@ impl Permits {
         Self {
             state: AtomicUsize::new(permits << 1),
             max,
+            bounded,
             fair,
             queue: Queue::new(),
         }
@@ -117,6 +131,11 @@ impl Permits {
 
     pub(crate) fn max(&self) -> usize {
         self.max
+    }
+
+    /// Whether `max` is a bound (a lock, a bounded semaphore) rather than the count limit.
+    pub(crate) fn bounded(&self) -> bool {
+        self.bounded
     }
 
     pub(crate) fn is_fair(&self) -> bool {
@@ -172,7 +191,7 @@ impl Permits {
     fn check(&self, value: usize, n: usize) -> Result<usize, ReleaseFault> {
         match value.checked_add(n) {
             Some(new) if new <= self.max => Ok(new),
-            Some(_) if self.max < MAX_PERMITS => Err(ReleaseFault::AboveMax { value }),
+            _ if self.bounded => Err(ReleaseFault::AboveMax { value }),
             _ => Err(ReleaseFault::Overflow),
         }
     }
