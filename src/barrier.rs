@@ -751,8 +751,11 @@ impl Barrier {
     /// passed, it just leaves.
     ///
     /// # Panics
-    /// If the action panics in this party (the barrier is broken first); if it has to wait
-    /// with a default timeout on a tokio runtime built without the time driver.
+    /// If the action panics in this party (the barrier is broken first, and the panic
+    /// continues here). If it has to wait for other parties with a timeout (here the
+    /// barrier's default) outside a tokio runtime or on one built without the time driver
+    /// (`enable_time`): the timeout runs on tokio's timer, which panics there. Without a
+    /// timeout it needs no timer.
     ///
     /// # Examples
     ///
@@ -777,7 +780,7 @@ impl Barrier {
     /// As [`wait`](Self::wait).
     ///
     /// # Panics
-    /// As [`wait`](Self::wait).
+    /// As [`wait`](Self::wait), with this call's timeout.
     ///
     /// # Examples
     ///
@@ -806,13 +809,17 @@ impl BlockingBarrier {
     /// As [`Barrier::wait`](crate::Barrier::wait).
     ///
     /// # Runtime threads
-    /// On a tokio multi-thread runtime it waits inside `block_in_place`; on a
-    /// current-thread runtime it parks the thread, and if other parties are tasks of that
-    /// same runtime this deadlocks: use the async form there.
+    /// On a tokio multi-thread runtime the whole call (the action too, if this party runs
+    /// it) runs inside `block_in_place`; on a current-thread runtime it parks the thread,
+    /// and if other parties are tasks of that same runtime this deadlocks: use the async
+    /// form there.
     ///
     /// # Panics
-    /// If the action panics in this party (the barrier is broken first); where tokio
-    /// refuses `block_in_place` (inside a `LocalSet` driven by a multi-thread runtime).
+    /// If the action panics in this party (the barrier is broken first, and the panic
+    /// continues here). Where tokio refuses `block_in_place` (inside a `LocalSet` driven by
+    /// a multi-thread runtime), with tokio's message, even if it need not wait (the last
+    /// party, or a broken barrier): it enters `block_in_place` before it looks at the
+    /// barrier, so a refusal leaves the barrier untouched.
     ///
     /// # Examples
     ///
@@ -831,7 +838,10 @@ impl BlockingBarrier {
     /// As [`Barrier::wait`](crate::Barrier::wait).
     ///
     /// # Runtime threads
-    /// As [`wait`](Self::wait), including its `# Panics`.
+    /// As [`wait`](Self::wait).
+    ///
+    /// # Panics
+    /// As [`wait`](Self::wait).
     ///
     /// # Examples
     ///

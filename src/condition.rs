@@ -106,6 +106,17 @@ pub trait BlockingConditionLock: sealed::Sealed + Send + Sync + 'static {
     type Async: ConditionLock<Blocking = Self>;
 
     /// Turn an `Arc` of this blocking form into an `Arc` of its async form (free).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use threading::BlockingConditionLock;
+    ///
+    /// let lock = Arc::new(threading::blocking::Lock::new());
+    /// let a = BlockingConditionLock::into_async_lock(lock.clone());
+    /// assert!(std::ptr::eq(a.blocking(), &*lock));
+    /// ```
     fn into_async_lock(lock: Arc<Self>) -> Arc<Self::Async>;
 }
 
@@ -314,8 +325,10 @@ const WRONG_GUARD: &str = "Condition: this guard does not prove that the caller 
 ///
 /// # Panics
 /// Every method that takes a guard panics if the guard is not one of this condition's lock
-/// held by the caller (a guard of another lock, as std's `Condvar` does; or an `RLock` guard
-/// moved out of the task that took it). No input can cause it: it is a programming error.
+/// held by the caller (a guard of another lock, as std's `Condvar` does; an `RLock` guard
+/// moved out of the task that took it; or one made inert by a cancelled `wait`). No input
+/// can cause it: it is a programming error. Timed waits that have to wait also need tokio's
+/// timer (see each method's `# Panics`).
 ///
 /// Waiting or notifying without the lock does not compile:
 ///
@@ -551,7 +564,9 @@ impl<L: ConditionLock> Condition<L> {
     /// Cancel safe, as the lock's own `acquire_timeout`.
     ///
     /// # Panics
-    /// If it has to wait on a tokio runtime built without the time driver.
+    /// If it has to wait (the lock is held by another and the timeout is not zero) outside
+    /// a tokio runtime, or on one built without the time driver (`enable_time`): the
+    /// timeout runs on tokio's timer, which panics there.
     ///
     /// # Examples
     ///
@@ -618,8 +633,10 @@ impl<L: ConditionLock> Condition<L> {
     /// As [`wait`](Self::wait).
     ///
     /// # Panics
-    /// If `guard` does not prove that the caller holds this condition's lock, or if it has
-    /// to wait on a tokio runtime built without the time driver.
+    /// If `guard` does not prove that the caller holds this condition's lock; or, with a
+    /// timeout that is not zero, outside a tokio runtime or on one built without the time
+    /// driver (`enable_time`): the timeout runs on tokio's timer, which panics there.
+    /// [`wait`](Self::wait) needs no timer.
     ///
     /// # Examples
     ///
@@ -650,17 +667,31 @@ impl<L: ConditionLock> Condition<L> {
     /// As [`wait`](Self::wait).
     ///
     /// # Panics
-    /// If `guard` does not prove that the caller holds this condition's lock. A panic in
-    /// `predicate` propagates; the guard is dropped with it, so the lock is released.
+    /// If it has to wait (the predicate is false) and `guard` does not prove that the
+    /// caller holds this condition's lock. A panic in `predicate` propagates; the guard is
+    /// dropped with it, so the lock is released.
     ///
     /// # Examples
     ///
     /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let cond = threading::Condition::new();
+    /// let cond = Arc::new(threading::Condition::new());
+    /// let items = Arc::new(AtomicU32::new(0));
+    /// let (c, i) = (cond.clone(), items.clone());
+    /// tokio::spawn(async move {
+    ///     for _ in 0..3 {
+    ///         let g = c.acquire().await;
+    ///         i.fetch_add(1, Ordering::SeqCst);
+    ///         c.notify_all(&g);
+    ///     }
+    /// });
     /// let guard = cond.acquire().await;
-    /// let guard = cond.wait_for(guard, || true).await; // already true: no wait
+    /// let guard = cond.wait_for(guard, || items.load(Ordering::SeqCst) == 3).await;
+    /// assert_eq!(items.load(Ordering::SeqCst), 3);
+    /// assert!(cond.locked()); // held again
     /// # drop(guard);
     /// # }
     /// ```
@@ -684,8 +715,9 @@ impl<L: ConditionLock> Condition<L> {
     /// As [`wait`](Self::wait).
     ///
     /// # Panics
-    /// As [`wait_for`](Self::wait_for), and if it has to wait on a tokio runtime built
-    /// without the time driver.
+    /// As [`wait_for`](Self::wait_for); and if it has to wait (the predicate is false and
+    /// the timeout is not zero) outside a tokio runtime or on one built without the time
+    /// driver (`enable_time`): the timeout runs on tokio's timer, which panics there.
     ///
     /// # Examples
     ///
@@ -733,11 +765,23 @@ impl<L: ConditionLock> Condition<L> {
     /// # Examples
     ///
     /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let cond = threading::Condition::new();
+    /// let cond = Arc::new(threading::Condition::new());
+    /// let ready = Arc::new(AtomicBool::new(false));
+    /// let (c, r) = (cond.clone(), ready.clone());
+    /// let waiter = tokio::spawn(async move {
+    ///     let g = c.acquire().await;
+    ///     let _g = c.wait_for(g, || r.load(Ordering::SeqCst)).await;
+    ///     "woken"
+    /// });
     /// let guard = cond.acquire().await;
-    /// cond.notify(&guard, 1); // nobody waits: no effect
+    /// ready.store(true, Ordering::SeqCst);
+    /// cond.notify(&guard, 1); // the waiter runs once the lock is released
+    /// drop(guard);
+    /// assert_eq!(waiter.await.unwrap(), "woken");
     /// # }
     /// ```
     pub fn notify(&self, guard: &L::Guard<'_>, n: usize) {
@@ -753,11 +797,29 @@ impl<L: ConditionLock> Condition<L> {
     /// # Examples
     ///
     /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let cond = threading::Condition::new();
+    /// let cond = Arc::new(threading::Condition::new());
+    /// let go = Arc::new(AtomicBool::new(false));
+    /// let waiters: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         let (c, go) = (cond.clone(), go.clone());
+    ///         tokio::spawn(async move {
+    ///             let g = c.acquire().await;
+    ///             drop(c.wait_for(g, || go.load(Ordering::SeqCst)).await);
+    ///         })
+    ///     })
+    ///     .collect();
     /// let guard = cond.acquire().await;
+    /// go.store(true, Ordering::SeqCst);
     /// cond.notify_all(&guard);
+    /// drop(guard);
+    /// for w in waiters {
+    ///     w.await.unwrap();
+    /// }
+    /// assert!(!cond.locked());
     /// # }
     /// ```
     pub fn notify_all(&self, guard: &L::Guard<'_>) {
@@ -907,6 +969,10 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// # Runtime threads
     /// As the lock's blocking `acquire`.
     ///
+    /// # Panics
+    /// As the lock's blocking `acquire`: only where tokio refuses `block_in_place` (a wait
+    /// inside a `LocalSet` driven by a multi-thread runtime), and only if it has to wait.
+    ///
     /// # Examples
     ///
     /// ```
@@ -936,6 +1002,9 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// # Runtime threads
     /// As the lock's blocking `acquire_timeout`.
     ///
+    /// # Panics
+    /// As [`acquire`](Self::acquire).
+    ///
     /// # Examples
     ///
     /// ```
@@ -958,7 +1027,7 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// # Panics
     /// If `guard` does not prove that the caller holds this condition's lock; and where
     /// tokio refuses `block_in_place` (inside a `LocalSet` driven by a multi-thread
-    /// runtime), with tokio's message.
+    /// runtime), with tokio's message: a condition wait always waits.
     ///
     /// # Examples
     ///
@@ -985,7 +1054,11 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// both cases.
     ///
     /// # Runtime threads
-    /// As [`wait`](Self::wait), including its `# Panics`.
+    /// As [`wait`](Self::wait).
+    ///
+    /// # Panics
+    /// As [`wait`](Self::wait), even with a zero timeout: every wait releases the lock and
+    /// queues.
     ///
     /// # Examples
     ///
@@ -1009,16 +1082,33 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// always while holding the lock.
     ///
     /// # Runtime threads
-    /// As [`wait`](Self::wait), including its `# Panics`. A panic in `predicate`
-    /// propagates; the guard is dropped with it, so the lock is released.
+    /// As [`wait`](Self::wait). A predicate that is already true returns at once.
+    ///
+    /// # Panics
+    /// As [`wait`](Self::wait), if it has to wait (the predicate is false). A panic in
+    /// `predicate` propagates; the guard is dropped with it, so the lock is released.
     ///
     /// # Examples
     ///
     /// ```
-    /// let cond = threading::blocking::Condition::new();
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let cond = Arc::new(threading::blocking::Condition::new());
+    /// let items = Arc::new(AtomicU32::new(0));
+    /// let (c, i) = (cond.clone(), items.clone());
+    /// let producer = std::thread::spawn(move || {
+    ///     for _ in 0..3 {
+    ///         let g = c.acquire();
+    ///         i.fetch_add(1, Ordering::SeqCst);
+    ///         c.notify_all(&g);
+    ///     }
+    /// });
     /// let guard = cond.acquire();
-    /// let guard = cond.wait_for(guard, || true);
-    /// # drop(guard);
+    /// let guard = cond.wait_for(guard, || items.load(Ordering::SeqCst) == 3);
+    /// assert_eq!(items.load(Ordering::SeqCst), 3);
+    /// drop(guard);
+    /// producer.join().unwrap();
     /// ```
     pub fn wait_for<'a>(
         &'a self,
@@ -1036,7 +1126,11 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// checked once more after it.
     ///
     /// # Runtime threads
-    /// As [`wait_for`](Self::wait_for).
+    /// As [`wait_for`](Self::wait_for). A true predicate or a zero timeout never waits.
+    ///
+    /// # Panics
+    /// As [`wait_for`](Self::wait_for), if it has to wait (the predicate is false and the
+    /// timeout is not zero).
     ///
     /// # Examples
     ///
@@ -1077,9 +1171,22 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// # Examples
     ///
     /// ```
-    /// let cond = threading::blocking::Condition::new();
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let cond = Arc::new(threading::blocking::Condition::new());
+    /// let ready = Arc::new(AtomicBool::new(false));
+    /// let (c, r) = (cond.clone(), ready.clone());
+    /// let waiter = std::thread::spawn(move || {
+    ///     let g = c.acquire();
+    ///     let _g = c.wait_for(g, || r.load(Ordering::SeqCst));
+    ///     "woken"
+    /// });
     /// let guard = cond.acquire();
-    /// cond.notify(&guard, 1);
+    /// ready.store(true, Ordering::SeqCst);
+    /// cond.notify(&guard, 1); // the waiter runs once the lock is released
+    /// drop(guard);
+    /// assert_eq!(waiter.join().unwrap(), "woken");
     /// ```
     pub fn notify(&self, guard: &L::BlockingGuard<'_>, n: usize) {
         assert!(self.state.lock.owns_blocking(guard), "{WRONG_GUARD}");
@@ -1094,9 +1201,28 @@ impl<L: ConditionLock> BlockingCondition<L> {
     /// # Examples
     ///
     /// ```
-    /// let cond = threading::blocking::Condition::new();
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let cond = Arc::new(threading::blocking::Condition::new());
+    /// let go = Arc::new(AtomicBool::new(false));
+    /// let waiters: Vec<_> = (0..3)
+    ///     .map(|_| {
+    ///         let (c, go) = (cond.clone(), go.clone());
+    ///         std::thread::spawn(move || {
+    ///             let g = c.acquire();
+    ///             drop(c.wait_for(g, || go.load(Ordering::SeqCst)));
+    ///         })
+    ///     })
+    ///     .collect();
     /// let guard = cond.acquire();
+    /// go.store(true, Ordering::SeqCst);
     /// cond.notify_all(&guard);
+    /// drop(guard);
+    /// for w in waiters {
+    ///     w.join().unwrap();
+    /// }
+    /// assert!(!cond.locked());
     /// ```
     pub fn notify_all(&self, guard: &L::BlockingGuard<'_>) {
         assert!(self.state.lock.owns_blocking(guard), "{WRONG_GUARD}");

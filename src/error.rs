@@ -185,8 +185,10 @@ pub enum StartError {
     /// `start()` was called before, or this is the main thread or a dummy thread, which
     /// are running already (Python's `RuntimeError: threads can only be started once`).
     AlreadyStarted,
-    /// The thread runs as a tokio task, and `start()` was called outside any tokio runtime
-    /// on a thread that was also made outside one, so there is no runtime to run it on.
+    /// The thread runs on tokio (as a task, or as a `spawn_blocking` closure), and
+    /// `start()` was called outside any tokio runtime on a thread that was also made
+    /// outside one, so there is no runtime to run it on. Nothing ran: `start()` may be
+    /// called again from inside a runtime.
     NoRuntime,
     /// The operating system refused to create the thread. The thread is not registered.
     Spawn(std::io::Error),
@@ -308,7 +310,17 @@ impl PanicError {
     ///
     /// # Examples
     ///
-    /// See [`PanicError`].
+    /// ```
+    /// use threading::{blocking::Thread, JoinError};
+    ///
+    /// # threading::set_excepthook(|_| {});
+    /// let t = Thread::new(|| panic!("boom"));
+    /// t.set_name("renamed");
+    /// t.start().unwrap();
+    /// let Err(JoinError::Panicked(p)) = t.join() else { unreachable!() };
+    /// assert_eq!(p.thread_name(), "renamed");
+    /// # threading::set_excepthook(threading::excepthook);
+    /// ```
     pub fn thread_name(&self) -> &str {
         &self.thread
     }
@@ -317,7 +329,17 @@ impl PanicError {
     ///
     /// # Examples
     ///
-    /// See [`PanicError`].
+    /// ```
+    /// use threading::{blocking::Thread, JoinError};
+    ///
+    /// # threading::set_excepthook(|_| {});
+    /// let t = Thread::new(|| std::panic::panic_any(42_i32));
+    /// t.start().unwrap();
+    /// let Err(JoinError::Panicked(p)) = t.join() else { unreachable!() };
+    /// assert_eq!(p.message(), None); // not a string payload
+    /// assert!(p.to_string().contains("non-string payload"));
+    /// # threading::set_excepthook(threading::excepthook);
+    /// ```
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
@@ -382,7 +404,10 @@ impl StackSizeError {
     ///
     /// # Examples
     ///
-    /// See [`StackSizeError`].
+    /// ```
+    /// let err = threading::set_stack_size(1024).unwrap_err();
+    /// assert_eq!(err.size(), 1024);
+    /// ```
     pub fn size(&self) -> usize {
         self.size
     }

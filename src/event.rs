@@ -170,6 +170,7 @@ impl Event {
     /// let e2 = e.clone();
     /// tokio::spawn(async move { e2.set() });
     /// e.wait().await;
+    /// assert!(e.is_set());
     /// # }
     /// ```
     pub async fn wait(&self) {
@@ -187,7 +188,9 @@ impl Event {
     /// Cancel safe, as [`wait`](Self::wait).
     ///
     /// # Panics
-    /// If it has to wait on a tokio runtime built without the time driver.
+    /// If it has to wait (the flag is not set and the timeout is not zero) outside a tokio
+    /// runtime, or on one built without the time driver (`enable_time`): the timeout runs
+    /// on tokio's timer, which panics there. [`wait`](Self::wait) needs no timer.
     ///
     /// # Examples
     ///
@@ -223,9 +226,13 @@ impl BlockingEvent {
     /// # Examples
     ///
     /// ```
-    /// let e = threading::blocking::Event::new();
-    /// e.set();
+    /// use std::sync::Arc;
+    /// let e = Arc::new(threading::blocking::Event::new());
+    /// let e2 = e.clone();
+    /// let setter = std::thread::spawn(move || e2.set());
     /// e.wait();
+    /// assert!(e.is_set());
+    /// setter.join().unwrap();
     /// ```
     pub fn wait(&self) {
         if !self.flag.is_set() {
@@ -238,7 +245,11 @@ impl BlockingEvent {
     /// flag; a timeout above [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
     ///
     /// # Runtime threads
-    /// As [`wait`](Self::wait), including its `# Panics`.
+    /// As [`wait`](Self::wait). A set flag or a zero timeout never waits.
+    ///
+    /// # Panics
+    /// As [`wait`](Self::wait): only where tokio refuses `block_in_place` (a wait inside a
+    /// `LocalSet` driven by a multi-thread runtime), and only if it has to wait.
     ///
     /// # Examples
     ///
@@ -246,6 +257,8 @@ impl BlockingEvent {
     /// use std::time::Duration;
     /// let e = threading::blocking::Event::new();
     /// assert!(!e.wait_timeout(Duration::from_millis(10)));
+    /// e.set();
+    /// assert!(e.wait_timeout(Duration::ZERO));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         block_timeout(&self.flag, timeout)

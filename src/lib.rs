@@ -12,26 +12,78 @@
 //! code is released from a thread. `x.blocking()` and `x.as_async()` convert between the
 //! forms of one instance for free (a pointer cast), so even a `static` lock serves both.
 //!
+//! An OS thread and a tokio task share one lock, each through its own form, and async code
+//! joins both:
+//!
 //! ```
 //! use std::sync::Arc;
 //! use std::time::Duration;
-//! use threading::Lock;
+//! use threading::{Event, Lock, Thread};
 //!
 //! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 //! # async fn main() {
 //! let lock = Arc::new(Lock::new());
+//! let (held, done) = (Arc::new(Event::new()), Arc::new(Event::new()));
 //!
-//! // A plain thread takes the lock...
-//! let held = lock.clone().into_blocking().acquire_owned();
+//! // An OS thread takes the lock with the blocking form...
+//! let (l, h, d) = (lock.clone(), held.clone(), done.clone());
+//! let thread = threading::blocking::Thread::new(move || {
+//!     let _guard = l.blocking().acquire();
+//!     h.set();
+//!     d.blocking().wait(); // holds it until the task has tried
+//!     "thread done"
+//! });
+//! thread.start().unwrap();
 //!
-//! // ...a task waits for it, with a timeout...
-//! assert!(lock.acquire_timeout(Duration::from_millis(20)).await.is_none());
+//! // ...a task waits for it with the async form, first with a timeout...
+//! let (l, h, d) = (lock.clone(), held.clone(), done.clone());
+//! let task = Thread::new(move || async move {
+//!     h.wait().await;
+//!     assert!(l.acquire_timeout(Duration::from_millis(10)).await.is_none());
+//!     d.set(); // ...the thread lets go...
+//!     let _guard = l.acquire().await; // ...and the task gets the lock.
+//!     "task got the lock"
+//! });
+//! task.start().unwrap();
 //!
-//! // ...and gets it once the thread lets go.
-//! std::thread::spawn(move || drop(held));
-//! let _guard = lock.acquire().await;
+//! assert_eq!(task.join().await, Ok(Some("task got the lock")));
+//! assert_eq!(thread.as_async().join().await, Ok(Some("thread done"))); // an OS thread, awaited
+//! assert!(!lock.locked());
 //! # }
 //! ```
+//!
+//! # Map of the crate
+//!
+//! - **The crate root** has the async forms: [`Lock`], [`RLock`], [`Semaphore`],
+//!   [`BoundedSemaphore`], [`Event`], [`Condition`], [`Barrier`]; the threads, [`Thread`]
+//!   (an `async` target run as a tokio task, or a closure on tokio's blocking pool) and
+//!   [`Timer`]; thread-local data, [`Local`]; the module functions [`current_thread`],
+//!   [`main_thread`], [`enumerate`], [`active_count`], [`get_ident`], [`get_native_id`],
+//!   [`stack_size`], [`set_stack_size`], [`set_start_hook`], [`clear_start_hook`],
+//!   [`excepthook`], [`set_excepthook`], [`shutdown`]; and [`TIMEOUT_MAX`].
+//! - **[`blocking`]** has the blocking forms, under the same names: [`blocking::Lock`],
+//!   [`blocking::RLock`], [`blocking::Semaphore`], [`blocking::BoundedSemaphore`],
+//!   [`blocking::Event`], [`blocking::Condition`], [`blocking::Barrier`],
+//!   [`blocking::Thread`] (an OS thread, no runtime needed), [`blocking::Timer`],
+//!   [`blocking::Local`]; the module functions that return thread handles or wait,
+//!   [`blocking::current_thread`], [`blocking::main_thread`], [`blocking::enumerate`],
+//!   [`blocking::shutdown`]; and the other module functions, re-exported, so a port of
+//!   thread code can take its names from one module.
+//! - **Guards** release when dropped: [`LockGuard`], [`OwnedLockGuard`], [`RLockGuard`],
+//!   [`OwnedRLockGuard`] (and the thread-bound [`blocking::RLockGuard`],
+//!   [`blocking::OwnedRLockGuard`]), [`SemaphoreGuard`], [`OwnedSemaphoreGuard`].
+//! - **Builders**: [`ThreadBuilder`], [`blocking::ThreadBuilder`] (adds the stack size),
+//!   [`BarrierBuilder`] (an action and a default timeout).
+//! - **The locks a condition can use**: [`ConditionLock`], [`BlockingConditionLock`]
+//!   (sealed: `Lock` and `RLock`).
+//! - **Errors**, one small type per failure: [`ReleaseUnlockedError`],
+//!   [`RLockReleaseError`], [`SemaphoreReleaseError`], [`BrokenBarrierError`],
+//!   [`BarrierPartiesError`], [`StartError`], [`JoinError`] (with [`PanicError`]),
+//!   [`DaemonError`], [`StackSizeError`]; and [`ExceptHookArgs`], what an excepthook gets.
+//! - **`MIGRATING.md`**, at the root of the package, is the porting guide: a row for every
+//!   public name of Python's `threading` and of asyncio's primitives, what has no
+//!   counterpart and why, and three worked ports. The package's `examples/` run the Python
+//!   docs' examples in Rust (`cargo run --example timer`; `MIGRATING.md` lists them all).
 //!
 //! # Python → Rust
 //!
@@ -62,6 +114,10 @@
 //!
 //! - **Timeouts never return early.** The deadline is fixed when the call starts; a zero
 //!   timeout is a try; a timeout above [`TIMEOUT_MAX`] waits forever.
+//! - **Async timeouts run on tokio's timer.** An async `*_timeout` call (or a `Barrier`
+//!   with a default timeout) that has to wait panics outside a tokio runtime or on one
+//!   built without the time driver (`enable_time`; `#[tokio::main]` enables it). The
+//!   untimed async waits need no timer.
 //! - **Cancel safety.** Dropping an async wait never loses a wake-up, a permit or the lock:
 //!   what it was handed passes on to the next waiter.
 //! - **Fairness.** `new` gives throughput first (a newcomer may take a just-released lock,

@@ -23,8 +23,10 @@ pub(crate) struct LocalState<T, F> {
 /// change it through interior mutability (`Cell`, `RefCell`), as with std's
 /// `thread_local!`. [`set`](Local::set) replaces it, [`take`](Local::take) removes it.
 /// Unlike `thread_local!`, a `Local` is a value: make as many as you like, in a `static`,
-/// an `Arc` or a struct field. No method waits or takes a lock, in either form: the async
-/// form's methods are plain methods too.
+/// an `Arc` or a struct field. No method waits for another thread or task, in either form:
+/// the async form's methods are plain methods too. (A context's first use of any `Local`
+/// takes a short process-wide mutex once, to get the context's index; later accesses take
+/// no lock.)
 ///
 /// # Contexts
 ///

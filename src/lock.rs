@@ -264,8 +264,9 @@ impl Lock {
     /// Cancel safe, as [`acquire`](Self::acquire).
     ///
     /// # Panics
-    /// If it has to wait on a tokio runtime built without the time driver
-    /// (`enable_time`).
+    /// If it has to wait (the lock is held and the timeout is not zero) outside a tokio
+    /// runtime, or on one built without the time driver (`enable_time`): the timeout runs
+    /// on tokio's timer, which panics there. [`acquire`](Self::acquire) needs no timer.
     ///
     /// # Examples
     ///
@@ -347,7 +348,11 @@ impl BlockingLock {
     /// [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
     ///
     /// # Runtime threads
-    /// As [`acquire`](Self::acquire), including its `# Panics`.
+    /// As [`acquire`](Self::acquire). A free lock or a zero timeout never waits.
+    ///
+    /// # Panics
+    /// As [`acquire`](Self::acquire): only where tokio refuses `block_in_place` (a wait
+    /// inside a `LocalSet` driven by a multi-thread runtime), and only if it has to wait.
     ///
     /// # Examples
     ///
@@ -365,7 +370,11 @@ impl BlockingLock {
     /// and can move to another thread.
     ///
     /// # Runtime threads
-    /// As [`acquire`](Self::acquire), including its `# Panics`.
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// # Panics
+    /// As [`acquire`](Self::acquire): only where tokio refuses `block_in_place`, and only if
+    /// it has to wait.
     ///
     /// # Examples
     ///

@@ -359,7 +359,10 @@ impl RLock {
     /// Cancel safe, as [`acquire`](Self::acquire).
     ///
     /// # Panics
-    /// If it has to wait on a tokio runtime built without the time driver.
+    /// If it has to wait (another task or thread holds the lock and the timeout is not
+    /// zero) outside a tokio runtime, or on one built without the time driver
+    /// (`enable_time`): the timeout runs on tokio's timer, which panics there.
+    /// [`acquire`](Self::acquire) needs no timer.
     ///
     /// # Examples
     ///
@@ -482,7 +485,11 @@ impl BlockingRLock {
     /// a timeout above [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
     ///
     /// # Runtime threads
-    /// As [`acquire`](Self::acquire), including its `# Panics`.
+    /// As [`acquire`](Self::acquire). Re-entry, a free lock or a zero timeout never waits.
+    ///
+    /// # Panics
+    /// As [`acquire`](Self::acquire): only where tokio refuses `block_in_place` (a wait
+    /// inside a `LocalSet` driven by a multi-thread runtime), and only if it has to wait.
     ///
     /// # Examples
     ///
@@ -510,7 +517,11 @@ impl BlockingRLock {
     /// be stored), and, like every blocking `RLock` guard, stays on the owning thread.
     ///
     /// # Runtime threads
-    /// As [`acquire`](Self::acquire), including its `# Panics`.
+    /// As [`acquire`](Self::acquire).
+    ///
+    /// # Panics
+    /// As [`acquire`](Self::acquire): only where tokio refuses `block_in_place`, and only if
+    /// it has to wait.
     ///
     /// # Examples
     ///

@@ -81,7 +81,10 @@ macro_rules! semaphore {
             /// Cancel safe, as [`acquire`](Self::acquire).
             ///
             /// # Panics
-            /// If it has to wait on a tokio runtime built without the time driver.
+            /// If it has to wait (no free permit and a timeout that is not zero) outside a
+            /// tokio runtime, or on one built without the time driver (`enable_time`): the
+            /// timeout runs on tokio's timer, which panics there. [`acquire`](Self::acquire)
+            /// needs no timer.
             ///
             /// # Examples
             ///
@@ -164,7 +167,12 @@ macro_rules! semaphore {
             /// [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) waits forever.
             ///
             /// # Runtime threads
-            /// As [`acquire`](Self::acquire), including its `# Panics`.
+            /// As [`acquire`](Self::acquire). A free permit or a zero timeout never waits.
+            ///
+            /// # Panics
+            /// As [`acquire`](Self::acquire): only where tokio refuses `block_in_place` (a
+            /// wait inside a `LocalSet` driven by a multi-thread runtime), and only if it
+            /// has to wait.
             ///
             /// # Examples
             ///
@@ -182,7 +190,11 @@ macro_rules! semaphore {
             /// alive and can move to another thread.
             ///
             /// # Runtime threads
-            /// As [`acquire`](Self::acquire), including its `# Panics`.
+            /// As [`acquire`](Self::acquire).
+            ///
+            /// # Panics
+            /// As [`acquire`](Self::acquire): only where tokio refuses `block_in_place`, and
+            /// only if it has to wait.
             ///
             /// # Examples
             ///

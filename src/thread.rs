@@ -815,9 +815,25 @@ macro_rules! thread_common {
             /// once it runs and has its native id.
             ///
             /// # Errors
-            /// [`StartError::AlreadyStarted`] on a second call, even after the thread
-            /// ended; [`StartError::NoRuntime`] for a task-thread with no runtime;
-            /// [`StartError::Spawn`] if the OS refuses a thread (nothing is registered).
+            /// - [`StartError::AlreadyStarted`] if it was started before (even if it has
+            ///   ended), or for the main thread or a dummy thread;
+            /// - [`StartError::NoRuntime`] for a thread that runs on tokio (a task or a
+            ///   `spawn_blocking` closure) when no runtime is current, here or where it was
+            ///   made: nothing ran, and `start` may be called again inside a runtime;
+            /// - [`StartError::Spawn`] if the OS refuses a thread: nothing is registered,
+            ///   and the thread cannot be started again.
+            ///
+            /// # Runtime threads
+            /// Starting a task or a `spawn_blocking` thread never waits. Starting an OS
+            /// thread waits until it runs (it signals before its target and start hook,
+            /// and needs no runtime): on a thread of a tokio multi-thread runtime that
+            /// short wait is inside `block_in_place`, elsewhere it parks the thread.
+            ///
+            /// # Panics
+            /// Starting an OS thread where tokio refuses `block_in_place` (inside a
+            /// `LocalSet` driven by a multi-thread runtime) panics with tokio's message if
+            /// it has to wait for the new thread; the thread was spawned and registered
+            /// by then, and runs and can be joined as usual.
             ///
             /// # Examples
             ///
@@ -1184,6 +1200,11 @@ impl<T: 'static> Thread<T> {
     /// # Cancel safety
     /// Cancel safe, as [`join`](Self::join).
     ///
+    /// # Panics
+    /// If it has to wait (the thread is alive and the timeout is not zero) outside a tokio
+    /// runtime, or on one built without the time driver (`enable_time`): the timeout runs
+    /// on tokio's timer, which panics there. [`join`](Self::join) needs no timer.
+    ///
     /// # Examples
     ///
     /// ```
@@ -1265,9 +1286,14 @@ impl<T: 'static> BlockingThread<T> {
     /// As [`Thread::join`].
     ///
     /// # Runtime threads
-    /// On a multi-thread runtime's worker it waits inside `block_in_place`; on a
-    /// current-thread runtime it parks the thread, so joining a task of that same runtime
-    /// deadlocks there: use [`Thread::join`].
+    /// A thread that has ended is joined at once, on any thread. Otherwise, on a
+    /// multi-thread runtime's worker it waits inside `block_in_place`; on a current-thread
+    /// runtime it parks the thread, so joining a task of that same runtime deadlocks
+    /// there: use [`Thread::join`].
+    ///
+    /// # Panics
+    /// Only where tokio refuses `block_in_place` (a wait inside a `LocalSet` driven by a
+    /// multi-thread runtime), and only if it has to wait: with tokio's message.
     ///
     /// # Examples
     ///
@@ -1290,6 +1316,9 @@ impl<T: 'static> BlockingThread<T> {
     /// [`JoinError::TimedOut`] if it is still alive; otherwise as [`join`](Self::join).
     ///
     /// # Runtime threads
+    /// As [`join`](Self::join). A zero timeout never waits.
+    ///
+    /// # Panics
     /// As [`join`](Self::join).
     ///
     /// # Examples
@@ -1361,7 +1390,7 @@ macro_rules! builder_common {
             ///
             /// ```
             #[doc = concat!("let b = ", $path, "::new();")]
-            /// # let _ = b;
+            /// assert!(format!("{b:?}").contains("name: None, daemon: None"));
             /// ```
             pub fn new() -> Self {
                 Self::default()
@@ -1374,7 +1403,7 @@ macro_rules! builder_common {
             ///
             /// ```
             #[doc = concat!("let b = ", $path, "::new().name(\"db\");")]
-            /// # let _ = b;
+            /// assert!(format!("{b:?}").contains(r#"name: Some("db")"#));
             /// ```
             pub fn name(mut self, name: impl ToString) -> Self {
                 self.name = Some(name.to_string());
@@ -1387,7 +1416,7 @@ macro_rules! builder_common {
             ///
             /// ```
             #[doc = concat!("let b = ", $path, "::new().daemon(true);")]
-            /// # let _ = b;
+            /// assert!(format!("{b:?}").contains("daemon: Some(true)"));
             /// ```
             pub fn daemon(mut self, daemon: bool) -> Self {
                 self.daemon = Some(daemon);
@@ -1459,8 +1488,11 @@ impl BlockingThreadBuilder {
     /// # Examples
     ///
     /// ```
-    /// let b = threading::blocking::ThreadBuilder::new().stack_size(256 * 1024);
-    /// # let _ = b;
+    /// let t = threading::blocking::ThreadBuilder::new()
+    ///     .stack_size(256 * 1024)
+    ///     .target(|| 1 + 1);
+    /// t.start().unwrap();
+    /// assert_eq!(t.join(), Ok(Some(2)));
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
@@ -1660,8 +1692,16 @@ pub fn set_stack_size(size: usize) -> Result<usize, StackSizeError> {
 /// # Examples
 ///
 /// ```
-/// threading::set_start_hook(|t| eprintln!("starting {}", t.name()));
-/// # threading::clear_start_hook();
+/// use std::sync::{Arc, Mutex};
+///
+/// let started = Arc::new(Mutex::new(Vec::new()));
+/// let s = started.clone();
+/// threading::set_start_hook(move |t| s.lock().unwrap().push(t.name()));
+/// let t = threading::blocking::Thread::builder().name("hooked").target(|| ());
+/// t.start().unwrap();
+/// t.join().unwrap();
+/// threading::clear_start_hook();
+/// assert!(started.lock().unwrap().contains(&"hooked".to_string()));
 /// ```
 pub fn set_start_hook<F>(hook: F)
 where
@@ -1675,7 +1715,17 @@ where
 /// # Examples
 ///
 /// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// static CALLS: AtomicUsize = AtomicUsize::new(0);
+/// threading::set_start_hook(|_| {
+///     CALLS.fetch_add(1, Ordering::SeqCst);
+/// });
 /// threading::clear_start_hook();
+/// let t = threading::blocking::Thread::new(|| ());
+/// t.start().unwrap();
+/// t.join().unwrap();
+/// assert_eq!(CALLS.load(Ordering::SeqCst), 0);
 /// ```
 pub fn clear_start_hook() {
     settings().start_hook = None;
@@ -1709,7 +1759,13 @@ impl<'a> ExceptHookArgs<'a> {
     ///
     /// # Examples
     ///
-    /// See [`ExceptHookArgs`].
+    /// ```
+    /// let payload: Box<dyn std::any::Any + Send> = Box::new(String::from("caught"));
+    /// let me = threading::current_thread();
+    /// let args = threading::ExceptHookArgs::new(&*payload, Some(&me));
+    /// assert_eq!(args.message(), Some("caught"));
+    /// assert_eq!(args.thread(), Some(&me));
+    /// ```
     pub fn new(payload: &'a (dyn Any + Send), thread: Option<&'a Thread>) -> Self {
         Self { payload, thread }
     }
@@ -1731,7 +1787,14 @@ impl<'a> ExceptHookArgs<'a> {
     ///
     /// # Examples
     ///
-    /// See [`ExceptHookArgs`].
+    /// ```
+    /// use threading::ExceptHookArgs;
+    ///
+    /// let text: Box<dyn std::any::Any + Send> = Box::new("boom");
+    /// assert_eq!(ExceptHookArgs::new(&*text, None).message(), Some("boom"));
+    /// let number: Box<dyn std::any::Any + Send> = Box::new(42_i32);
+    /// assert_eq!(ExceptHookArgs::new(&*number, None).message(), None);
+    /// ```
     pub fn message(&self) -> Option<&'a str> {
         panic_message(self.payload)
     }
@@ -1740,7 +1803,20 @@ impl<'a> ExceptHookArgs<'a> {
     ///
     /// # Examples
     ///
-    /// See [`ExceptHookArgs`].
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let s = seen.clone();
+    /// threading::set_excepthook(move |args| {
+    ///     s.lock().unwrap().push(args.thread().map(|t| t.name()));
+    /// });
+    /// let t = threading::blocking::Thread::builder().name("failing").target(|| panic!("x"));
+    /// t.start().unwrap();
+    /// assert!(t.join().is_err());
+    /// threading::set_excepthook(threading::excepthook);
+    /// assert_eq!(*seen.lock().unwrap(), [Some("failing".to_string())]);
+    /// ```
     pub fn thread(&self) -> Option<&'a Thread> {
         self.thread
     }
@@ -1773,7 +1849,15 @@ fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 /// # Examples
 ///
 /// ```
-/// threading::set_excepthook(threading::excepthook); // the default
+/// use threading::{blocking::Thread, JoinError};
+///
+/// threading::set_excepthook(|_| {}); // silence reports...
+/// threading::set_excepthook(threading::excepthook); // ...and put the default back
+///
+/// // The default writes "Exception in thread crashy:" and "panic: boom" to stderr.
+/// let t = Thread::builder().name("crashy").target(|| panic!("boom"));
+/// t.start().unwrap();
+/// assert!(matches!(t.join(), Err(JoinError::Panicked(p)) if p.message() == Some("boom")));
 /// ```
 pub fn excepthook(args: &ExceptHookArgs<'_>) {
     let name = match args.thread {
@@ -1872,7 +1956,11 @@ pub async fn shutdown() {
 /// The blocking form of [`shutdown`](crate::shutdown): wait for every non-daemon thread.
 ///
 /// # Runtime threads
-/// As [`blocking::Thread::join`](BlockingThread::join).
+/// As [`blocking::Thread::join`](BlockingThread::join), for each thread it waits for.
+///
+/// # Panics
+/// As [`blocking::Thread::join`](BlockingThread::join): only where tokio refuses
+/// `block_in_place`, and only if it has to wait.
 ///
 /// # Examples
 ///

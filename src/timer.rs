@@ -142,6 +142,12 @@ impl Timer {
     /// once), unless [`cancel`](Self::cancel)led first. Its name is an automatic
     /// `Thread-N`.
     ///
+    /// The interval runs on tokio's timer, in the timer's task: on a runtime built
+    /// without the time driver (`enable_time`), a timer with a nonzero interval panics in
+    /// that task without running `function`; the panic goes to the
+    /// [excepthook](crate::set_excepthook), and joins get
+    /// [`JoinError::Panicked`](crate::JoinError::Panicked).
+    ///
     /// # Examples
     ///
     /// ```
