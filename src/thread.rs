@@ -702,7 +702,6 @@ where
                 ending.finish(result);
             })
             .map_err(StartError::Spawn)?;
-        rec.started.blocking().wait();
         Ok(())
     })
 }
@@ -810,9 +809,10 @@ macro_rules! thread_common {
             }
 
             /// Start the thread: run its target on a task, the blocking pool or an OS
-            /// thread. Returns once the thread is registered (it is then alive and listed
-            /// by [`enumerate`](crate::enumerate)) and has its ident; for an OS thread,
-            /// once it runs and has its native id.
+            /// thread. Returns once the thread is registered: it is then alive, listed by
+            /// [`enumerate`](crate::enumerate), and has its ident; an OS thread's
+            /// [`native_id`](Self::native_id) is readable from then on (reading it waits
+            /// the few microseconds until the new thread runs, if it has not yet).
             ///
             /// # Errors
             /// - [`StartError::AlreadyStarted`] if it was started before (even if it has
@@ -824,16 +824,8 @@ macro_rules! thread_common {
             ///   and the thread cannot be started again.
             ///
             /// # Runtime threads
-            /// Starting a task or a `spawn_blocking` thread never waits. Starting an OS
-            /// thread waits until it runs (it signals before its target and start hook,
-            /// and needs no runtime): on a thread of a tokio multi-thread runtime that
-            /// short wait is inside `block_in_place`, elsewhere it parks the thread.
-            ///
-            /// # Panics
-            /// Starting an OS thread where tokio refuses `block_in_place` (inside a
-            /// `LocalSet` driven by a multi-thread runtime) panics with tokio's message if
-            /// it has to wait for the new thread; the thread was spawned and registered
-            /// by then, and runs and can be joined as usual.
+            /// Never waits, on any thread: it spawns the task, the `spawn_blocking`
+            /// closure or the OS thread and returns.
             ///
             /// # Examples
             ///
@@ -891,9 +883,18 @@ macro_rules! thread_common {
             }
 
             /// The OS id of the thread (the kernel's thread id on Linux): `None` before
-            /// [`start`](Self::start); set when `start` returns for an OS thread, and once
-            /// the pool thread picks it up for a `spawn_blocking` thread. Always `None` for
-            /// a task-thread, which has no OS thread of its own.
+            /// [`start`](Self::start); for an OS thread, known once `start` has returned
+            /// (if the new thread has not run yet, this waits the few microseconds until
+            /// it has); for a `spawn_blocking` thread, once the pool thread picks it up.
+            /// Always `None` for a task-thread, which has no OS thread of its own.
+            ///
+            /// # Runtime threads
+            /// The short wait for a new OS thread is inside `block_in_place` on a tokio
+            /// multi-thread runtime's worker, and parks the thread elsewhere.
+            ///
+            /// # Panics
+            /// Inside a `LocalSet` driven by a multi-thread runtime, where tokio refuses
+            /// `block_in_place`, if it has to wait for the new thread.
             ///
             /// # Examples
             ///
@@ -904,7 +905,13 @@ macro_rules! thread_common {
             /// # t.join().unwrap();
             /// ```
             pub fn native_id(&self) -> Option<u64> {
-                self.rec().meta().native_id
+                let rec = self.rec();
+                if rec.kind == Kind::Os && rec.meta().life == Life::Started {
+                    // Started, but the new thread may not have run yet: it sets its id
+                    // before it signals `started`, first thing.
+                    rec.started.blocking().wait();
+                }
+                rec.meta().native_id
             }
 
             /// Whether this is a daemon thread: [`shutdown`](crate::blocking::shutdown)
