@@ -31,6 +31,10 @@
 //! instead of `while True`. Each step prints what happens and asserts what it shows (the
 //! `ok:` lines).
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, OnceLock};
@@ -38,21 +42,6 @@ use std::time::{Duration, Instant};
 
 use threading::Barrier;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
-
-/// Print one event: `say!("server", "listening")` prints `   [server]        listening`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<16}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 /// Connections each client makes (Python's `while True`, bounded).
 const CONNECTIONS: usize = 3;
@@ -316,18 +305,4 @@ async fn process_client_connection_async(connection: tokio::net::TcpStream, n: u
     let reply = reply.trim_end().to_owned();
     say!("client task", "got {reply:?}");
     reply
-}
-
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("barrier_start ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

@@ -25,25 +25,14 @@
 //! connection closes before its permit goes back, as in the Python code. Each step prints
 //! what happens and asserts what it shows (the `ok:` lines).
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use threading::{BoundedSemaphore, Semaphore, SemaphoreReleaseError};
-
-/// Print one event: `say!("thread-1", "connected")` prints `   [thread-1]  connected`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<12}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 const MAX_CONNECTIONS: usize = 5;
 
@@ -280,18 +269,4 @@ async fn bounded_release() {
         "a plain Semaphore rises to {} instead",
         plain.value()
     );
-}
-
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("connection_pool ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

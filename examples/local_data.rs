@@ -29,25 +29,14 @@
 //! may be missing is an `Option`. Each step prints what happens and asserts what it shows
 //! (the `ok:` lines).
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Print one event: `say!("thread", "number = 11")` prints `   [thread]    number = 11`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<12}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -281,18 +270,4 @@ async fn values_end_with_their_thread() {
         CLOSED.load(Ordering::SeqCst) == 8,
         "dropping the Local dropped this thread's value"
     );
-}
-
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("local_data ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

@@ -10,6 +10,10 @@
 //! the same buffer: here a plain thread produces and a tokio task consumes. The code between
 //! the `ANCHOR` lines is quoted in MIGRATING.md (`tests/examples.rs` checks the copy).
 
+#[macro_use]
+mod common;
+use common::watchdog;
+
 use std::time::{Duration, Instant};
 
 // ANCHOR: buffer
@@ -166,13 +170,4 @@ async fn main() {
         "\nport_bounded_buffer passed in {} ms.",
         start.elapsed().as_millis()
     );
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("port_bounded_buffer ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

@@ -12,6 +12,10 @@
 //! very lock that the thread takes. The code between the `ANCHOR` lines is quoted in
 //! MIGRATING.md (`tests/examples.rs` checks the copy).
 
+#[macro_use]
+mod common;
+use common::watchdog;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -152,13 +156,4 @@ async fn main() {
         "\nport_shared_lock passed in {} ms.",
         start.elapsed().as_millis()
     );
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("port_shared_lock ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

@@ -11,6 +11,10 @@
 //! worker thread, and the `finally:` is a `Drop`. The code between the `ANCHOR` lines is
 //! quoted in MIGRATING.md (`tests/examples.rs` checks the copy).
 
+#[macro_use]
+mod common;
+use common::watchdog;
+
 use std::time::Instant;
 
 // ANCHOR: pool
@@ -137,13 +141,4 @@ async fn main() {
         "\nport_worker_pool passed in {} ms.",
         start.elapsed().as_millis()
     );
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("port_worker_pool ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

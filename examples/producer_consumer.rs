@@ -32,26 +32,15 @@
 //! lock is held, so it is never contended (Python's GIL did that part). Each step prints
 //! what happens and asserts what it shows (the `ok:` lines).
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use threading::Condition;
-
-/// Print one event: `say!("thread A", "got item 3")` prints `   [thread A]  got item 3`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<12}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 /// What the producers put on the shelf: an item, or `None` to tell one consumer to stop.
 type Item = Option<u32>;
@@ -329,18 +318,4 @@ async fn wait_for_with_timeout() {
         !available && waited >= timeout && held,
         "the thread: false, not before 50 ms, holding the lock again"
     );
-}
-
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("producer_consumer ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

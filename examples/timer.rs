@@ -22,25 +22,14 @@
 //! shorter than the docs' 30 s so the example runs in a moment. Each step prints what
 //! happens and asserts what it shows (the `ok:` lines).
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use threading::{StartError, Timer};
-
-/// Print one event: `say!("timer", "fired")` prints `   [timer]     fired`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<12}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 /// How many times `hello` ran.
 static HELLOS: AtomicUsize = AtomicUsize::new(0);
@@ -173,18 +162,4 @@ async fn a_timer_is_a_thread() {
         matches!(t.start(), Err(StartError::AlreadyStarted)),
         "a second start() is an error, as Python's RuntimeError"
     );
-}
-
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("timer ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

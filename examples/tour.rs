@@ -9,6 +9,10 @@
 //! `ok:` lines), so the tour is also a check. To add a section, write an `async fn` and call
 //! it from `main` through `section`; the function prints its title with `title`.
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
@@ -22,21 +26,6 @@ use threading::{
     Barrier, BoundedSemaphore, Condition, Event, JoinError, Lock, RLock, RLockReleaseError,
     Semaphore, SemaphoreReleaseError, Thread, Timer, TIMEOUT_MAX,
 };
-
-/// Print one event: `say!("task", "got it after {} ms", 51)` prints `[task]     got it after 51 ms`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<11}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -1339,11 +1328,6 @@ async fn join<T: Send + 'static>(thread: thread::JoinHandle<T>) -> T {
     }
 }
 
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
 /// How a `try_acquire` went, for printing.
 fn got<T>(guard: &Option<T>) -> &'static str {
     if guard.is_some() {
@@ -1351,13 +1335,4 @@ fn got<T>(guard: &Option<T>) -> &'static str {
     } else {
         "None"
     }
-}
-
-/// The tour must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    thread::spawn(move || {
-        thread::sleep(limit);
-        eprintln!("the tour ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }

@@ -26,27 +26,16 @@
 //! lock is released however the scope ends (its closing brace, `return`, `?`, `break`, a
 //! panic). Each step prints what happens and asserts what it shows (the `ok:` lines).
 
+#[macro_use]
+mod common;
+use common::{ms, watchdog};
+
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use threading::{BoundedSemaphore, Condition, Lock, RLock, Semaphore};
-
-/// Print one event: `say!("thread", "in the block")` prints `   [thread]    in the block`.
-macro_rules! say {
-    ($who:expr, $($msg:tt)+) => {
-        println!("   {:<12}{}", format!("[{}]", $who), format_args!($($msg)+))
-    };
-}
-
-/// Assert a fact and print it as an `ok:` line.
-macro_rules! check {
-    ($fact:expr, $($msg:tt)+) => {{
-        assert!($fact, $($msg)+);
-        println!("   ok: {}", format_args!($($msg)+));
-    }};
-}
 
 // `const fn` constructors: module-level primitives, as in Python.
 static LOCK: Lock = Lock::new();
@@ -321,18 +310,4 @@ async fn one_instance_for_threads_and_tasks() {
         MOST_INSIDE.load(Ordering::SeqCst) == 1 && !LOCK.locked(),
         "never more than one inside; the lock is free"
     );
-}
-
-/// Milliseconds since `start`.
-fn ms(start: Instant) -> u128 {
-    start.elapsed().as_millis()
-}
-
-/// The example must never hang: stop it, failed, if it runs past `limit`.
-fn watchdog(limit: Duration) {
-    std::thread::spawn(move || {
-        std::thread::sleep(limit);
-        eprintln!("with_statement ran longer than {limit:?}: something is stuck");
-        std::process::exit(1);
-    });
 }
