@@ -532,7 +532,7 @@ fn finish(rec: &Arc<Record>, outcome: Outcome) {
     rec.finished.set();
 }
 
-/// Run the start hook and the target, catching a panic; report it to the excepthook.
+/// How a thread ended, from its target's result; a panic goes to the excepthook first.
 fn outcome_of(rec: &Arc<Record>, result: std::thread::Result<Box<dyn Any + Send>>) -> Outcome {
     match result {
         Ok(value) => Outcome::Returned(Some(value)),
@@ -964,7 +964,8 @@ macro_rules! thread_common {
                 self.rec().meta().life == Life::Started && !self.rec().finished.is_set()
             }
 
-            /// Whether the thread is a daemon dummy for a thread this crate did not start.
+            /// Why this thread cannot be joined from here, if it cannot: a dummy, not
+            /// started, or the caller itself.
             fn check_joinable(&self) -> Result<(), JoinError> {
                 let rec = self.rec();
                 if rec.kind == Kind::Dummy {
@@ -1531,33 +1532,21 @@ impl BlockingThreadBuilder {
     }
 }
 
-/// Used by `Timer`: a thread record with a plain automatic name and a given launch.
-pub(crate) fn timer_thread(task: bool, launch_task: Launch) -> Arc<Record> {
-    new_record(
-        if task { Kind::Task } else { Kind::Os },
-        "Timer",
-        None,
-        None,
-        None,
-        launch_task,
-    )
-}
-
-/// Launches for `Timer`.
-pub(crate) fn launch_task<F, Fut>(target: F) -> Launch
+/// The thread of an async `Timer`: a task-thread named plainly `Thread-N` (CONFORMANCE T-4).
+pub(crate) fn timer_task<F, Fut>(body: F) -> Arc<Record>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    task_launch(target)
+    new_record(Kind::Task, "Timer", None, None, None, task_launch(body))
 }
 
-/// Launches for `Timer`.
-pub(crate) fn launch_os<F>(target: F) -> Launch
+/// The thread of a blocking `Timer`: an OS thread named plainly `Thread-N`.
+pub(crate) fn timer_os<F>(body: F) -> Arc<Record>
 where
     F: FnOnce() + Send + 'static,
 {
-    os_launch(target, None)
+    new_record(Kind::Os, "Timer", None, None, None, os_launch(body, None))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::event::Event;
-use crate::thread::{launch_os, launch_task, timer_thread, BlockingThread, Thread};
+use crate::thread::{timer_os, timer_task, BlockingThread, Thread};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -165,7 +165,7 @@ impl Timer {
     {
         let cancel = new_cancel();
         let c = cancel.clone();
-        let launch = launch_task(move || async move {
+        let record = timer_task(move || async move {
             let cancelled = c.event.wait_timeout(interval).await;
             if !cancelled && c.decide(Phase::Fired) {
                 function().await;
@@ -173,7 +173,7 @@ impl Timer {
         });
         Self {
             state: TimerState {
-                thread: Thread::from_record(timer_thread(true, launch)),
+                thread: Thread::from_record(record),
                 cancel,
                 interval,
             },
@@ -200,7 +200,7 @@ impl BlockingTimer {
     {
         let cancel = new_cancel();
         let c = cancel.clone();
-        let launch = launch_os(move || {
+        let record = timer_os(move || {
             let cancelled = c.event.blocking().wait_timeout(interval);
             if !cancelled && c.decide(Phase::Fired) {
                 function();
@@ -208,7 +208,7 @@ impl BlockingTimer {
         });
         Self {
             state: TimerState {
-                thread: Thread::from_record(timer_thread(false, launch)),
+                thread: Thread::from_record(record),
                 cancel,
                 interval,
             },
