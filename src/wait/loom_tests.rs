@@ -285,3 +285,84 @@ fn releases_racing_a_timeout_keep_the_bound() {
         });
     }
 }
+
+/// A waker that panics when woken (a buggy executor).
+struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("waker panicked on purpose");
+    }
+}
+
+/// A wake batch whose first target is a task with a panicking waker, and a parked thread
+/// behind it: the thread is still woken, the panic reaches the caller of `set` once the
+/// batch is done, and the task's future, polled again, sees the flag (issue 13, defect 1).
+#[test]
+fn wake_batch_survives_panicking_waker() {
+    loom::model(|| {
+        let f = Arc::new(Flag::new());
+        let waker = std::task::Waker::from(Arc::new(PanickingWaker));
+        let mut task = Box::pin(WaitFuture::new(&*f, None));
+        assert!(task
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+
+        let f2 = f.clone();
+        let parked = thread::spawn(move || {
+            if !f2.is_set() {
+                assert!(block(&*f2, Deadline::Never));
+            }
+        });
+        let f3 = f.clone();
+        let setter = thread::spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f3.set())).is_err()
+        });
+        assert!(
+            setter.join().unwrap(),
+            "the waker's panic reaches the setter"
+        );
+        parked.join().unwrap();
+        assert!(poll_once(task.as_mut()).is_ready());
+    });
+}
+
+/// A fair lock with one blocking and one async waiter, both queued behind the holder:
+/// each gets the lock exactly once, never together, and it ends free with nobody queued.
+/// The hand-off counts each grant in flight until its waiter takes it (defect 4's bound).
+#[test]
+fn fair_lock_hand_off_thread_and_task() {
+    loom::model(|| {
+        let l = Arc::new(lock(true));
+        let inside = Arc::new(AtomicUsize::new(0));
+        assert!(l.try_acquire());
+
+        let (l1, i1) = (l.clone(), inside.clone());
+        let thread_waiter = thread::spawn(move || {
+            if !l1.try_acquire() {
+                assert!(block(&*l1, Deadline::Never));
+            }
+            assert_eq!(i1.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+            i1.fetch_sub(1, Ordering::SeqCst);
+            l1.release(1).unwrap();
+        });
+        let (l2, i2) = (l.clone(), inside.clone());
+        let task_waiter = thread::spawn(move || {
+            loom::future::block_on(async {
+                if !l2.try_acquire() {
+                    assert!(WaitFuture::new(&*l2, None).await);
+                }
+            });
+            assert_eq!(i2.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+            i2.fetch_sub(1, Ordering::SeqCst);
+            l2.release(1).unwrap();
+        });
+        l.release(1).unwrap();
+        thread_waiter.join().unwrap();
+        task_waiter.join().unwrap();
+        assert_eq!(l.available(), 1);
+        assert!(!l.has_waiters());
+        assert!(l.release(1).is_err(), "releasing the free lock is refused");
+    });
+}

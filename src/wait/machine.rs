@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use super::deadline::Deadline;
 use super::queue::{List, Queue};
 use super::sync::thread;
-use super::waiter::{Node, Target, GRANTED, WOKEN};
+use super::waiter::{Node, Target, GRANTED, WAITING, WOKEN};
 
 /// What a primitive tells the core about one kind of wait.
 ///
@@ -33,6 +33,9 @@ pub(crate) trait Source {
     /// A node that was granted is being dropped unused: give the grant back through the
     /// normal release path (which may hand it to the next waiter).
     fn give_back(&self);
+    /// The waiter of a granted node has taken its grant (seen `GRANTED`): a grant in flight
+    /// (counted against a bound) is now held. Called with no lock held.
+    fn took_grant(&self) {}
     /// A node that was woken without a grant gives up: wake another waiter in its place if
     /// the grant is still there to take.
     fn pass_on(&self);
@@ -126,6 +129,36 @@ impl<'a, S: Source> Waiter<'a, S> {
         unsafe { self.map_unchecked(|w| &w.node) }
     }
 
+    /// A linked task polled again: make sure a wake-up reaches `waker`. Returns false if
+    /// the node was granted or woken meanwhile (the caller looks at its status again).
+    ///
+    /// The usual case, the same waker as before, takes the lock once and runs no executor
+    /// code. A new waker is cloned with no lock held, swapped in under the lock, and the old
+    /// one dropped after it: a waker's `clone` and `drop` may touch this very primitive.
+    fn retarget(&self, waker: &Waker) -> bool {
+        let list = self.src.queue().lock();
+        if self.node.status() != WAITING {
+            return false;
+        }
+        // SAFETY: status WAITING under the lock: linked in this queue.
+        if unsafe { list.wakes(&self.node, waker) } {
+            return true;
+        }
+        drop(list);
+        let new = Target::Task(waker.clone());
+        let mut list = self.src.queue().lock();
+        if self.node.status() != WAITING {
+            drop(list);
+            drop(new);
+            return false;
+        }
+        // SAFETY: as above, checked again under this lock.
+        let old = unsafe { list.retarget(&self.node, new) };
+        drop(list);
+        drop(old);
+        true
+    }
+
     /// Advance the wait. `waker` is the task's waker, or `None` for a parked thread.
     /// Returns true once the grant is ours.
     pub(crate) fn step(self: Pin<&Self>, waker: Option<&Waker>) -> bool {
@@ -139,16 +172,20 @@ impl<'a, S: Source> Waiter<'a, S> {
                         self.state.set(State::Done);
                         return true;
                     }
-                    let mut list = self.src.queue().lock();
-                    if self.src.try_locked(&list) {
-                        drop(list);
-                        self.state.set(State::Done);
-                        return true;
-                    }
+                    // Cloning a waker runs the executor's code, which may touch this very
+                    // primitive: never under the queue lock. If the grant is taken under the
+                    // lock after all, the clone is dropped after it.
                     let target = match waker {
                         Some(w) => Target::Task(w.clone()),
                         None => Target::Thread(thread::current()),
                     };
+                    let mut list = self.src.queue().lock();
+                    if self.src.try_locked(&list) {
+                        drop(list);
+                        drop(target);
+                        self.state.set(State::Done);
+                        return true;
+                    }
                     // SAFETY: the node is pinned inside this pinned waiter and not linked
                     // (state Idle/Requeue); `Drop` unlinks it before it goes away.
                     unsafe {
@@ -159,16 +196,14 @@ impl<'a, S: Source> Waiter<'a, S> {
                 }
                 State::Linked => match self.node.status() {
                     GRANTED => {
+                        self.src.took_grant();
                         self.state.set(State::Done);
                         return true;
                     }
                     WOKEN => self.state.set(State::Requeue),
                     _ => {
                         let Some(waker) = waker else { return false };
-                        let mut list = self.src.queue().lock();
-                        if self.node.status() == super::waiter::WAITING {
-                            // SAFETY: status WAITING under the lock: linked in this queue.
-                            unsafe { list.retarget(&self.node, waker) };
+                        if self.retarget(waker) {
                             return false;
                         }
                         // Granted or woken meanwhile: go round again.
@@ -185,15 +220,20 @@ impl<'a, S: Source> Waiter<'a, S> {
             let mut list = self.src.queue().lock();
             match self.node.status() {
                 GRANTED => {
+                    drop(list);
+                    self.src.took_grant();
                     self.state.set(State::Done);
                     return true;
                 }
                 WOKEN => self.state.set(State::Requeue),
                 _ => {
                     // SAFETY: linked in this queue or in none (status says which).
-                    unsafe { list.unlink(&self.node) };
+                    let target = unsafe { list.unlink(&self.node) };
                     self.src.after_unlink(&list);
                     self.state.set(State::Idle);
+                    // The waker is dropped after the lock (its drop is executor code).
+                    drop(list);
+                    drop(target);
                 }
             }
         }
@@ -226,8 +266,10 @@ impl<S: Source> Drop for Waiter<'_, S> {
                     }
                     _ => {
                         // SAFETY: linked in this queue or in none (status says which).
-                        unsafe { list.unlink(&self.node) };
+                        let target = unsafe { list.unlink(&self.node) };
                         self.src.after_unlink(&list);
+                        drop(list);
+                        drop(target);
                     }
                 }
             }

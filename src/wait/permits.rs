@@ -30,6 +30,22 @@
 //!
 //! A dropped wait that was granted a permit releases it through the same path; one that
 //! was woken and gives up wakes the next waiter if a permit is still free (`pass_on`).
+//!
+//! ## The bound, at every instant
+//!
+//! A bounded instance (a lock: 1; a `BoundedSemaphore`: its initial value) refuses a release
+//! that would lift the *value* past the bound, where the value is, as in Python, the free
+//! permits plus those in flight: reserved by a release that is still handing them out (a
+//! batch wakes at most 32 waiters with the lock held, then lets go of it to wake them), and
+//! granted to a waiter that has not taken its grant yet. `in_flight` counts both:
+//! `reserve` checks the bound and adds `n`, under the lock, in the same step as it sets
+//! `QUEUED` (so every other releaser comes to the lock); a granted waiter subtracts its
+//! permit when it sees `GRANTED` (`took_grant`), and a dropped one hands it on as a release
+//! already reserved (`give_back`). `QUEUED` stays set while anything is in flight, and is
+//! cleared under the lock once the list is empty and nothing is in flight. So a release
+//! nested inside a batch (from a waker, or a woken task polled inline) is checked against
+//! everything the batch is placing, and an over-release is refused with nothing changed.
+//! Unbounded semaphores keep no such count: their only limit is the counter's size.
 
 use super::machine::Source;
 use super::queue::{List, Queue, WakeList};
@@ -69,6 +85,9 @@ pub struct Permits {
     /// whose bound is [`MAX_PERMITS`] still reports its bound.
     bounded: bool,
     fair: bool,
+    /// Bounded instances only: permits counted against `max` that are not free (see
+    /// [`Permits::in_flight`]). Grows only under the queue lock.
+    in_flight: AtomicUsize,
     queue: Queue,
 }
 
@@ -92,6 +111,7 @@ impl Permits {
             max,
             bounded,
             fair,
+            in_flight: AtomicUsize::new(0),
             queue: Queue::new(),
         }
     }
@@ -110,6 +130,7 @@ impl Permits {
             max,
             bounded,
             fair,
+            in_flight: AtomicUsize::new(0),
             queue: Queue::new(),
         }
     }
@@ -199,57 +220,132 @@ impl Permits {
     #[cold]
     fn release_slow(&self, n: usize) -> Result<(), ReleaseFault> {
         let mut wakes = WakeList::new();
-        let mut list = self.queue.lock();
-        // The bound is checked against the counter as it stands under the lock, before
-        // anything changes. While waiters are queued, `QUEUED` sends every other releaser
-        // here, so the counter cannot grow behind our back; if the list is empty, `QUEUED`
-        // may already be clear and a fast-path release may race us, so the check is then
-        // made in the same compare-and-swap that adds the permits (`add_free`).
-        if !list.is_empty() {
+        let list = self.queue.lock();
+        if self.bounded {
+            self.reserve(n)?;
+        } else if !list.is_empty() {
+            // While waiters are queued, `QUEUED` sends every other releaser here, so the
+            // counter cannot grow behind our back; if the list is empty, `QUEUED` may
+            // already be clear and a fast-path release may race us, so the check is then
+            // made in the same compare-and-swap that adds the permits (`add_free`).
             self.check(self.available(), n)?;
         }
-        // Fair instances hand every permit to the front waiter. Default instances hand
-        // permits only to front waiters that are overdue (eventual fairness), before any
-        // permit reaches the counter where a newcomer could take it.
+        self.hand_out(list, n, &mut wakes)
+        // `wakes` is dropped last: every waiter chosen above is woken with no lock held,
+        // and a waker's panic reaches the caller only now that the permits are all placed.
+    }
+
+    /// Bounded instances, under the lock: check the bound against the free permits plus
+    /// those in flight (the value Python's `BoundedSemaphore` checks: a permit handed to a
+    /// waiter counts until the waiter has taken it), then reserve `n` more in flight. The
+    /// check and the `QUEUED` mark are one compare-and-swap, so no fast-path release slips
+    /// in; `in_flight` only grows under this lock, and a waiter taking its grant only lowers
+    /// it, which makes the check stricter, never looser.
+    fn reserve(&self, n: usize) -> Result<(), ReleaseFault> {
+        let flight = self.in_flight.load(Ordering::Acquire);
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            // Both terms are at most `max <= MAX_PERMITS`, so the sum cannot overflow.
+            self.check((s >> 1) + flight, n)?;
+            // AcqRel: Acquire pairs with the releases that freed permits; Release orders the
+            // mark before the hand-off below.
+            match self.state.compare_exchange_weak(
+                s,
+                s | QUEUED,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        self.in_flight.fetch_add(n, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Under the lock: place `n` released permits (reserved in flight on a bounded
+    /// instance). Fair instances hand every permit to the front waiter; default instances
+    /// hand permits only to front waiters that are overdue (eventual fairness), then make
+    /// the rest free, where a newcomer may take them, and wake a waiter for each.
+    fn hand_out<'a>(
+        &'a self,
+        mut list: MutexGuard<'a, List>,
+        n: usize,
+        wakes: &mut WakeList,
+    ) -> Result<(), ReleaseFault> {
         let mut left = n;
         while left > 0 && list.front().is_some_and(|front| self.fair || front.overdue) {
-            list.pop_front(GRANTED, &mut wakes);
+            // On a bounded instance the permit stays counted in flight until its waiter
+            // takes it (`took_grant`) or hands it back (`give_back`).
+            list.pop_front(GRANTED, wakes);
             left -= 1;
             if wakes.is_full() {
-                // Wake this batch outside the lock, then carry on with the rest.
+                // Wake this batch outside the lock, then carry on with the rest. The permits
+                // not yet placed stay reserved (bounded) or outside the counter, and any
+                // other releaser comes to this lock: nothing can pass the bound meanwhile.
                 drop(list);
                 wakes.wake_all();
                 list = self.queue.lock();
             }
         }
-        // Cannot fail after a grant unless the lock was dropped between batches (over 32
-        // waiters) while a bare release raced past the bound; then the permits already
-        // handed out stay handed out and the rest are refused.
+        // Unbounded: cannot fail after a grant unless the lock was dropped between batches
+        // (over 32 waiters) while a bare release raced past the count limit; then the
+        // permits already handed out stay handed out and the rest are refused.
         self.add_free(left, &list)?;
         if !self.fair && left > 0 {
-            self.wake_for_free(list, left, &mut wakes);
+            self.wake_for_free(list, left, wakes);
         }
         Ok(())
     }
 
-    /// Under the lock: add `n` free permits (possibly 0), within the bound, and clear
-    /// `QUEUED` if nobody waits. The bound is checked in the same compare-and-swap, so a
-    /// racing fast-path release cannot slip in between.
+    /// Under the lock: add `n` free permits (possibly 0) and clear `QUEUED` if nothing needs
+    /// the slow path any more. Bounded: the permits were reserved in flight, so they are
+    /// within the bound and leave `in_flight` here. Unbounded: the count limit is checked in
+    /// the same compare-and-swap, so a racing fast-path release cannot slip in between.
     fn add_free(&self, n: usize, list: &List) -> Result<(), ReleaseFault> {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            let mut new = (self.check(s >> 1, n)? << 1) | (s & QUEUED);
-            if list.is_empty() {
-                new &= !QUEUED;
-            }
+            let free = if self.bounded {
+                (s >> 1) + n
+            } else {
+                self.check(s >> 1, n)?
+            };
             // Release: as in `release`. Acquire: bargers may have changed the word.
-            match self
-                .state
-                .compare_exchange_weak(s, new, Ordering::AcqRel, Ordering::Relaxed)
-            {
-                Ok(_) => return Ok(()),
+            match self.state.compare_exchange_weak(
+                s,
+                (free << 1) | (s & QUEUED),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
                 Err(actual) => s = actual,
             }
+        }
+        // Free first, then out of flight: in between the permits count twice, which only
+        // makes a concurrent bound check stricter.
+        if self.bounded && n > 0 {
+            self.in_flight.fetch_sub(n, Ordering::AcqRel);
+        }
+        self.settle(list);
+        Ok(())
+    }
+
+    /// Under the lock: clear `QUEUED` if no waiter is queued and no grant is in flight.
+    /// (`QUEUED` is only ever set under this lock, so the clear cannot hide a new mark.)
+    fn settle(&self, list: &List) {
+        if list.is_empty() && self.in_flight() == 0 {
+            self.state.fetch_and(!QUEUED, Ordering::Release);
+        }
+    }
+
+    /// Permits counted against the bound but not free: reserved by a release still handing
+    /// them out, or granted to a waiter that has not taken its grant yet. Always 0 on an
+    /// unbounded instance, which does not count them (it has no bound to keep).
+    fn in_flight(&self) -> usize {
+        if self.bounded {
+            self.in_flight.load(Ordering::Acquire)
+        } else {
+            0
         }
     }
 
@@ -260,7 +356,7 @@ impl Permits {
         let mut left = n;
         while left > 0 {
             let Some(front) = list.front() else { break };
-            let status = if front.overdue && self.try_take_for_waiter() {
+            let status = if front.overdue && self.take_for_waiter() {
                 GRANTED
             } else {
                 WOKEN
@@ -273,7 +369,21 @@ impl Permits {
                 list = self.queue.lock();
             }
         }
-        let _ = self.add_free(0, &list);
+        self.settle(&list);
+    }
+
+    /// Under the lock: move a free permit into flight, for a queued waiter about to be
+    /// granted it (ignores `QUEUED`). Counted in flight first, so that it is never counted
+    /// nowhere.
+    fn take_for_waiter(&self) -> bool {
+        if self.bounded {
+            self.in_flight.fetch_add(1, Ordering::AcqRel);
+        }
+        let took = self.try_take_for_waiter();
+        if !took && self.bounded {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
+        took
     }
 
     /// Take a free permit on behalf of a queued waiter (ignores `QUEUED`).
@@ -307,7 +417,9 @@ impl Source for Permits {
             // Under the lock the list is exact: a fair waiter may take a free permit only
             // if nobody is ahead of it.
             let (new, took) = if s >= ONE && (!self.fair || list.is_empty()) {
-                (s - ONE, true)
+                // A `QUEUED` left by a grant that has since been taken is cleared here.
+                let idle = list.is_empty() && self.in_flight() == 0;
+                (if idle { (s - ONE) & !QUEUED } else { s - ONE }, true)
             } else if s & QUEUED != 0 {
                 return false;
             } else {
@@ -326,19 +438,36 @@ impl Source for Permits {
     }
 
     fn after_unlink(&self, list: &List) {
-        if list.is_empty() {
-            self.state.fetch_and(!QUEUED, Ordering::Release);
-        }
+        self.settle(list);
     }
 
     fn give_back(&self) {
-        // A permit we were granted is ours to give back, so this cannot pass `max` unless
-        // a bare `release()` raced past its bound; then the permit is dropped.
-        let _ = self.release(1);
+        if self.bounded {
+            // The permit is still counted in flight: hand it on as a release whose bound
+            // was checked when it was first released.
+            let mut wakes = WakeList::new();
+            let _ = self.hand_out(self.queue.lock(), 1, &mut wakes);
+        } else {
+            // Unbounded: the permit is ours to give back; it cannot pass the count limit
+            // unless bare `release()` calls raced it there, and then it is dropped.
+            let _ = self.release(1);
+        }
+    }
+
+    fn took_grant(&self) {
+        if self.bounded {
+            // The lock's `QUEUED` mark, kept while this grant was in flight, is cleared by
+            // the next operation under the lock (`settle`, `try_locked`).
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 
     fn spins(&self) -> bool {
-        true
+        // A fair instance serves its queue in order: a blocking caller that spun on
+        // `try_fast` before queueing would overtake no one only by luck, and a caller that
+        // arrived later but queued sooner would be served first. So only barging instances
+        // spin (issue 13, defect 10).
+        !self.fair
     }
 
     fn barging(&self) -> bool {

@@ -135,21 +135,24 @@ impl List {
         node.set_status(WAITING);
     }
 
-    /// Unlink `node` if it is linked (status `WAITING`); returns whether it was.
+    /// Unlink `node` if it is linked (status `WAITING`). Returns its wake target, which the
+    /// caller drops after releasing the lock: dropping a task's `Waker` runs the executor's
+    /// code, which may touch this very queue.
     ///
     /// # Safety
     /// `node` is linked into this list or into none.
-    pub(crate) unsafe fn unlink(&mut self, node: &Node) -> bool {
+    #[must_use = "drop the target after releasing the queue lock"]
+    pub(crate) unsafe fn unlink(&mut self, node: &Node) -> Option<Target> {
         if node.status() != WAITING {
-            return false;
+            return None;
         }
         // SAFETY: we hold the lock; the node and its neighbours are linked, hence alive.
-        unsafe {
-            let (prev, next) = node.with_links(|l| {
-                l.target = None;
+        let target = unsafe {
+            let (prev, next, target) = node.with_links(|l| {
                 (
                     std::mem::replace(&mut l.prev, ptr::null()),
                     std::mem::replace(&mut l.next, ptr::null()),
+                    l.target.take(),
                 )
             });
             if prev.is_null() {
@@ -162,10 +165,11 @@ impl List {
             } else {
                 (*next).with_links(|l| l.prev = prev);
             }
-        }
+            target
+        };
         self.len -= 1;
         node.set_status(super::waiter::IDLE);
-        true
+        target
     }
 
     /// The front node's epoch and whether it is owed a direct hand-off, if there is one.
@@ -213,18 +217,29 @@ impl List {
         true
     }
 
-    /// Replace the wake target of a linked node (a task polled with a new waker).
+    /// Whether a linked node would wake `waker` already (`Waker::will_wake` compares the
+    /// waker's data and vtable pointers: it runs no executor code).
     ///
     /// # Safety
     /// `node` is linked into this list.
-    pub(crate) unsafe fn retarget(&mut self, node: &Node, waker: &std::task::Waker) {
-        // SAFETY: we hold the lock and the node is linked.
+    pub(crate) unsafe fn wakes(&self, node: &Node, waker: &std::task::Waker) -> bool {
+        // SAFETY: we hold the lock (`&List` is only reachable through the guard) and the node
+        // is linked.
         unsafe {
-            node.with_links(|l| match &l.target {
-                Some(Target::Task(w)) if w.will_wake(waker) => {}
-                _ => l.target = Some(Target::Task(waker.clone())),
-            });
+            node.with_links(|l| matches!(&l.target, Some(Target::Task(w)) if w.will_wake(waker)))
         }
+    }
+
+    /// Give a linked node a new wake target (a task polled with a new waker, cloned by the
+    /// caller before it took the lock). Returns the old target, for the caller to drop after
+    /// releasing the lock.
+    ///
+    /// # Safety
+    /// `node` is linked into this list.
+    #[must_use = "drop the old target after releasing the queue lock"]
+    pub(crate) unsafe fn retarget(&mut self, node: &Node, target: Target) -> Option<Target> {
+        // SAFETY: we hold the lock and the node is linked.
+        unsafe { node.with_links(|l| l.target.replace(target)) }
     }
 }
 
@@ -238,9 +253,21 @@ pub(crate) struct Front {
 /// Wake targets collected under the queue lock and woken after it is released (on drop).
 /// Holds a fixed number, so waking never allocates; a caller with more to wake releases
 /// the lock, wakes this batch with [`WakeList::wake_all`], and locks again.
+///
+/// # A waker that panics
+/// `Waker::wake` runs the executor's code, which may panic. One waker's panic must not
+/// strand the rest of the batch, nor the batches after it, nor the state change the caller
+/// is in the middle of (permits half handed out, a flag raised with waiters still queued).
+/// So [`wake_all`](Self::wake_all) wakes every target, catching each panic, and keeps the
+/// first; the list re-raises it when it is dropped, which callers do last, after the whole
+/// operation is done and the queue lock released. The caller of `set`/`release`/`notify`
+/// thus sees the executor's panic, but only once the primitive is consistent and every
+/// other waiter is woken. If the thread is already unwinding (a guard dropped by a panic),
+/// the waker's panic is dropped instead of aborting the process.
 pub(crate) struct WakeList {
     targets: [Option<Target>; WakeList::CAP],
     len: usize,
+    panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl WakeList {
@@ -251,6 +278,7 @@ impl WakeList {
         Self {
             targets: [NONE; WakeList::CAP],
             len: 0,
+            panic: None,
         }
     }
 
@@ -264,11 +292,16 @@ impl WakeList {
         self.len += 1;
     }
 
-    /// Wake every collected target; call it with no queue lock held.
+    /// Wake every collected target; call it with no queue lock held. Never panics: a
+    /// waker's panic is kept, to be re-raised when the list is dropped.
     pub(crate) fn wake_all(&mut self) {
         for slot in &mut self.targets[..self.len] {
             if let Some(t) = slot.take() {
-                t.wake();
+                let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.wake()));
+                if let Err(payload) = woke {
+                    // Keep the first; a later payload is dropped here, outside any lock.
+                    self.panic.get_or_insert(payload);
+                }
             }
         }
         self.len = 0;
@@ -278,5 +311,10 @@ impl WakeList {
 impl Drop for WakeList {
     fn drop(&mut self) {
         self.wake_all();
+        if let Some(payload) = self.panic.take() {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
+        }
     }
 }
