@@ -7,9 +7,16 @@
 //! thread) has one [`Record`] behind an `Arc`: its name, daemon flag, lifecycle, ids and
 //! outcome under a small mutex, plus two [`Event`]s, `started` and `finished`. Joins wait
 //! on `finished` through the waiting core, so a plain thread and a task can join any kind
-//! of thread, with timeouts. The registry (16 mutex-guarded shards) maps the idents of the threads that
-//! are alive to their records; it is what `enumerate()` lists. Lock order: a record's
-//! `meta`, then the registry; nothing takes a record's `meta` while holding the registry.
+//! of thread, with timeouts. The registry (16 mutex-guarded shards) maps the idents of
+//! the threads that are alive to their records; it is what `enumerate()` lists. Lock
+//! order: a record's `meta`, then the registry; nothing takes a record's `meta` while
+//! holding the registry. No user code runs under any of these locks nor the settings'
+//! (hooks, their `Drop`, a target's value, a `fmt::Write`): what is replaced is moved out
+//! and dropped after unlocking.
+//!
+//! A start that the OS or the runtime refuses leaves no joiner waiting: the thread is
+//! `Starting` while its launch runs, which reads as not started, and becomes `Started`
+//! only once the spawn succeeded or the new thread runs.
 //!
 //! The current thread is found in this order: the task-local record of a `Thread` running
 //! as a task (or `spawn_blocking` closure), the record of the OS thread (a thread this
@@ -85,7 +92,12 @@ impl fmt::Display for Name {
 enum Life {
     /// Made, not started.
     New,
-    /// Started and not yet finished.
+    /// `start()` is under way: the thread may still be refused. It reads as not started
+    /// (joins return `NotStarted` at once, as in Python before the new thread runs), so no
+    /// join ever waits for a thread that will not run.
+    Starting,
+    /// Started and not yet finished: `start()` saw the spawn succeed, or the new thread
+    /// began to run, whichever came first.
     Started,
     /// The target returned, panicked, or its task was dropped.
     Finished,
@@ -103,7 +115,8 @@ enum Outcome {
 }
 
 /// Starts a thread. Called once, or again after it failed with `NoRuntime` (which leaves
-/// the target in place, so a later `start()` inside a runtime can run it).
+/// the target in place, so a later `start()` inside a runtime can run it). It calls
+/// [`publish`] just before it spawns, and fails with `NoRuntime` only before that.
 type Launch = Box<dyn FnMut(&Arc<Record>) -> Result<(), StartError> + Send>;
 
 struct Meta {
@@ -191,17 +204,25 @@ fn shard(ident: u64) -> MutexGuard<'static, BTreeMap<u64, Arc<Record>>> {
     lock(&ALIVE[(ident % SHARDS as u64) as usize])
 }
 
+/// List `rec` under `ident`. A record it replaces (a stale dummy) is dropped after the
+/// shard's lock is released: a record's drop may drop user values (a target, a result).
 fn register(ident: u64, rec: &Arc<Record>) {
-    shard(ident).insert(ident, rec.clone());
+    let replaced = shard(ident).insert(ident, rec.clone());
+    drop(replaced);
 }
 
 /// Remove `rec` from the registry. A dummy's ident may already name a newer record, so
-/// only this record is removed.
+/// only this record is removed; it is dropped after the shard's lock is released.
 fn unregister(ident: u64, rec: &Arc<Record>) {
-    let mut alive = shard(ident);
-    if alive.get(&ident).is_some_and(|r| Arc::ptr_eq(r, rec)) {
-        alive.remove(&ident);
-    }
+    let removed = {
+        let mut alive = shard(ident);
+        if alive.get(&ident).is_some_and(|r| Arc::ptr_eq(r, rec)) {
+            alive.remove(&ident)
+        } else {
+            None
+        }
+    };
+    drop(removed);
 }
 
 /// Every record in the registry, sorted by ident.
@@ -488,8 +509,12 @@ fn new_record(
     })
 }
 
+/// Start a thread. While the launch runs the thread is `Starting`: it reads as not
+/// started, so a join racing a start that fails returns `NotStarted` at once instead of
+/// waiting for a thread that never runs. It is `Started` only once the spawn succeeded
+/// (or the new thread runs).
 fn start(rec: &Arc<Record>) -> Result<(), StartError> {
-    let (ident, mut launch) = {
+    let mut launch = {
         let mut m = rec.meta();
         if m.life != Life::New {
             return Err(StartError::AlreadyStarted);
@@ -497,38 +522,75 @@ fn start(rec: &Arc<Record>) -> Result<(), StartError> {
         let Some(launch) = m.launch.take() else {
             return Err(StartError::AlreadyStarted);
         };
-        let ident = IDENTS.next();
-        register(ident, rec);
-        m.ident = Some(ident);
-        m.life = Life::Started;
-        (ident, launch)
+        m.life = Life::Starting;
+        launch
     };
-    launch(rec).inspect_err(|e| {
-        // Not left registered (CONFORMANCE T-26).
-        let mut m = rec.meta();
-        unregister(ident, rec);
-        if matches!(e, StartError::NoRuntime) {
-            // Nothing ran and the target is still there: start() may be tried again.
-            m.ident = None;
-            m.life = Life::New;
-            m.launch = Some(launch);
-        } else {
-            m.life = Life::Failed;
+    let result = launch(rec);
+    match &result {
+        Ok(()) => mark_started(rec),
+        Err(e) => {
+            let retry = matches!(e, StartError::NoRuntime);
+            let (ident, spent) = {
+                let mut m = rec.meta();
+                let ident = m.ident.take();
+                if retry {
+                    // Nothing ran and the target is still there: start() may be tried
+                    // again.
+                    m.life = Life::New;
+                    m.launch = Some(launch);
+                    (ident, None)
+                } else {
+                    m.life = Life::Failed;
+                    (ident, Some(launch))
+                }
+            };
+            // What is left of the launch is dropped with no lock held.
+            drop(spent);
+            // Not left registered (CONFORMANCE T-26).
+            if let Some(ident) = ident {
+                debug_assert!(!retry, "a launch fails with NoRuntime before it publishes");
+                unregister(ident, rec);
+                // A shutdown may be waiting for the thread it found listed: it will never
+                // run, so wake that wait (joins go by `life`, which says not started).
+                rec.finished.set();
+            }
         }
-    })
+    }
+    result
+}
+
+/// Give a starting thread its ident and list it: each launch calls this just before it
+/// spawns, so the new thread sees itself in `enumerate()` from its first step.
+fn publish(rec: &Arc<Record>) -> u64 {
+    let ident = IDENTS.next();
+    rec.meta().ident = Some(ident);
+    register(ident, rec);
+    ident
+}
+
+/// The thread is known to run: `start()` saw its spawn succeed, or its body began. A
+/// thread that has already finished stays finished.
+fn mark_started(rec: &Record) {
+    let mut m = rec.meta();
+    if m.life == Life::Starting {
+        m.life = Life::Started;
+    }
 }
 
 /// A thread's end, run exactly once: record the outcome, leave the registry, then wake
 /// the joiners, so a returned join never sees the thread in `enumerate()` (M-8).
 fn finish(rec: &Arc<Record>, outcome: Outcome) {
-    {
+    let old = {
         let mut m = rec.meta();
-        m.outcome = outcome;
+        let old = std::mem::replace(&mut m.outcome, outcome);
         m.life = Life::Finished;
         if let Some(ident) = m.ident {
             unregister(ident, rec);
         }
-    }
+        old
+    };
+    // Always `Running` (a thread finishes once); dropped unlocked all the same.
+    drop(old);
     rec.finished.set();
 }
 
@@ -602,6 +664,7 @@ where
         let r = rec.clone();
         let body = async move {
             let ending = ending;
+            mark_started(&r);
             // The thread's `Local` values are dropped when the scope ends, before the end
             // is reported; a panic in one of their `Drop`s counts as the thread's.
             let run = async move {
@@ -613,6 +676,7 @@ where
                 .await;
             ending.finish(result);
         };
+        publish(rec);
         drop(handle.spawn(TASK.scope(rec.clone(), body)));
         Ok(())
     })
@@ -634,9 +698,12 @@ where
         let target = target.take().ok_or(StartError::AlreadyStarted)?;
         let ending = Ending(Some(rec.clone()));
         let r = rec.clone();
+        publish(rec);
         drop(handle.spawn_blocking(move || {
             let ending = ending;
-            r.meta().native_id = Some(os_native_id());
+            let native_id = os_native_id();
+            r.meta().native_id = Some(native_id);
+            mark_started(&r);
             TASK.sync_scope(r.clone(), || {
                 let result = catch_unwind(AssertUnwindSafe(|| {
                     slots::scope_sync(TaskContext::new(), || {
@@ -680,12 +747,14 @@ where
             builder = builder.stack_size(size);
         }
         let r = rec.clone();
-        let ident = rec.ident().unwrap_or(0);
+        let ident = publish(rec);
         builder
             .spawn(move || {
                 let _ = OS.try_with(|t| t.ident.set(ident));
                 let _ = RECORD.try_with(|t| *t.0.borrow_mut() = Some(r.clone()));
-                r.meta().native_id = Some(os_native_id());
+                let native_id = os_native_id();
+                r.meta().native_id = Some(native_id);
+                mark_started(&r);
                 r.started.set();
                 let ending = Ending(Some(r.clone()));
                 let mut result = catch_unwind(AssertUnwindSafe(|| {
@@ -823,6 +892,11 @@ macro_rules! thread_common {
             /// - [`StartError::Spawn`] if the OS refuses a thread: nothing is registered,
             ///   and the thread cannot be started again.
             ///
+            /// After either refusal the thread reads as never started: not alive, no
+            /// ident, and every join returns [`JoinError::NotStarted`] at once, one that
+            /// raced the failed `start` included (until the spawn succeeds or the new
+            /// thread runs, a join finds the thread not started).
+            ///
             /// # Runtime threads
             /// Never waits, on any thread: it spawns the task, the `spawn_blocking`
             /// closure or the OS thread and returns.
@@ -865,12 +939,17 @@ macro_rules! thread_common {
             /// assert_eq!(t.name(), "renamed");
             /// ```
             pub fn set_name(&self, name: impl ToString) {
-                self.rec().meta().name = Name::Given(name.to_string());
+                // `to_string` is user code: run it before the lock, and drop the old name
+                // after.
+                let name = Name::Given(name.to_string());
+                let old = std::mem::replace(&mut self.rec().meta().name, name);
+                drop(old);
             }
 
-            /// The thread's ident: `None` before [`start`](Self::start), then a nonzero
-            /// number that [`get_ident`](crate::get_ident) returns inside the thread, kept
-            /// after it ends. Idents are never reused within a process.
+            /// The thread's ident: `None` before [`start`](Self::start) (and after a start
+            /// that was refused), then a nonzero number that
+            /// [`get_ident`](crate::get_ident) returns inside the thread, kept after it
+            /// ends. Idents are never reused within a process.
             ///
             /// # Examples
             ///
@@ -973,7 +1052,9 @@ macro_rules! thread_common {
                 }
                 let ident = {
                     let m = rec.meta();
-                    if matches!(m.life, Life::New | Life::Failed) {
+                    // Also while `start()` is under way: a start that fails must leave no
+                    // joiner waiting.
+                    if matches!(m.life, Life::New | Life::Starting | Life::Failed) {
                         return Err(JoinError::NotStarted);
                     }
                     m.ident
@@ -1035,17 +1116,22 @@ thread_common!(Thread, "threading::Thread", "|| async {}");
 thread_common!(BlockingThread, "threading::blocking::Thread", "|| ()");
 
 fn fmt_record(rec: &Record, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let m = rec.meta();
-    let status = match m.life {
-        Life::New | Life::Failed => "initial",
-        Life::Started if !rec.finished.is_set() => "started",
-        _ => "stopped",
+    // Read under the lock, write after it: the formatter may write to a user's `fmt::Write`,
+    // whose code must not run under a lock of the crate.
+    let (name, status, daemon, ident) = {
+        let m = rec.meta();
+        let status = match m.life {
+            Life::New | Life::Starting | Life::Failed => "initial",
+            Life::Started if !rec.finished.is_set() => "started",
+            _ => "stopped",
+        };
+        (m.name.to_string(), status, m.daemon, m.ident)
     };
-    write!(f, "<{}({}, {status}", rec.class, m.name)?;
-    if m.daemon {
+    write!(f, "<{}({name}, {status}", rec.class)?;
+    if daemon {
         f.write_str(" daemon")?;
     }
-    if let Some(ident) = m.ident {
+    if let Some(ident) = ident {
         write!(f, " {ident}")?;
     }
     f.write_str(")>")
@@ -1174,9 +1260,10 @@ impl<T: 'static> Thread<T> {
     /// thread has ended.
     ///
     /// # Errors
-    /// [`JoinError::NotStarted`], [`JoinError::CurrentThread`] (a task joining its own
-    /// thread), [`JoinError::Dummy`], [`JoinError::Panicked`] (to every joiner),
-    /// [`JoinError::Cancelled`] (the task was dropped at runtime shutdown).
+    /// [`JoinError::NotStarted`] (also during a [`start`](Self::start) that has not yet
+    /// spawned the thread, and after a refused one), [`JoinError::CurrentThread`] (a task
+    /// joining its own thread), [`JoinError::Dummy`], [`JoinError::Panicked`] (to every
+    /// joiner), [`JoinError::Cancelled`] (the task was dropped at runtime shutdown).
     ///
     /// # Cancel safety
     /// Cancel safe: dropping the future leaves the thread and its value untouched.
@@ -1703,7 +1790,10 @@ pub fn set_start_hook<F>(hook: F)
 where
     F: Fn(&Thread) + Send + Sync + 'static,
 {
-    settings().start_hook = Some(Arc::new(hook));
+    let hook: StartHook = Arc::new(hook);
+    let old = settings().start_hook.replace(hook);
+    // The old hook's `Drop` is user code: it runs with the settings unlocked.
+    drop(old);
 }
 
 /// Remove the start hook.
@@ -1724,7 +1814,9 @@ where
 /// assert_eq!(CALLS.load(Ordering::SeqCst), 0);
 /// ```
 pub fn clear_start_hook() {
-    settings().start_hook = None;
+    let old = settings().start_hook.take();
+    // The old hook's `Drop` is user code: it runs with the settings unlocked.
+    drop(old);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1891,7 +1983,10 @@ pub fn set_excepthook<F>(hook: F)
 where
     F: Fn(&ExceptHookArgs<'_>) + Send + Sync + 'static,
 {
-    settings().excepthook = Some(Arc::new(hook));
+    let hook: Hook = Arc::new(hook);
+    let old = settings().excepthook.replace(hook);
+    // The old hook's `Drop` is user code: it runs with the settings unlocked.
+    drop(old);
 }
 
 fn call_excepthook(args: &ExceptHookArgs<'_>) {

@@ -25,8 +25,8 @@ enum Phase {
     Cancelled,
 }
 
-/// The decision a timer makes once: fire or be cancelled.
-#[derive(Debug)]
+/// The decision a timer makes once: fire or be cancelled. Not `Debug`: a derived `Debug`
+/// would write to the caller's writer with `phase` locked.
 struct Cancel {
     phase: Mutex<Phase>,
     /// Set by `cancel`: wakes the waiting timer thread.

@@ -19,7 +19,7 @@ use common::{assert_quick, join_thread, mt_runtime, LATE, WATCHDOG};
 use std::any::Any;
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -236,13 +236,46 @@ fn report(name: &str, message: &str) -> String {
 #[test]
 fn default_hook_output_seen_from_a_child_process() {
     let _hooks = hooks();
+    let (_, stderr) = run_child("child_process_body");
+
+    // the default report, for an OS thread and a task-thread; a payload that is not
+    // a string is still reported.
+    let x1 = section(&stderr, "[x1]\n", "[x4 ident=");
+    assert!(x1.contains(&report("x1-os", "x1 os boom")), "{x1}");
+    assert!(x1.contains(&report("x1-task", "x1 task boom 2")), "{x1}");
+    let any = section(x1, "Exception in thread x1-any:\n", "\n");
+    assert!(any.starts_with("panic: "), "{x1}");
+    assert!(!stderr.contains("Unhandled exception"), "{stderr}");
+
+    // with no thread, the calling thread's ident stands in for the name.
+    let ident = section(&stderr, "[x4 ident=", "]\n");
+    assert!(ident.parse::<u64>().is_ok_and(|i| i != 0), "{ident:?}");
+    let x4 = section(&stderr, "]\n", "[x5]");
+    assert!(x4.contains(&report(ident, "x4 boom")), "{x4}");
+
+    // the hook's own panic is reported; the default report is not written.
+    let x5 = section(&stderr, "[x5]\n", "[x6]");
+    assert!(
+        x5.contains("Exception in threading.excepthook:\npanic: x5 hook boom\n"),
+        "{x5}"
+    );
+    assert!(!x5.contains("Exception in thread x5-os:"), "{x5}");
+
+    // the custom hook's output replaces the default; the default set back writes
+    // its report exactly as before.
+    let x6 = section(&stderr, "[x6]\n", "[end]");
+    assert!(x6.contains("custom hook: x6-custom: x6 one\n"), "{x6}");
+    assert!(!x6.contains("Exception in thread x6-custom"), "{x6}");
+    assert!(x6.contains(&report("x6-default", "x6 two")), "{x6}");
+    assert!(!x6.contains("custom hook: x6-default"), "{x6}");
+}
+
+/// Run this binary again as a child, in [`CHILD`] mode, running only the test `body`;
+/// kill it if it runs longer than `WATCHDOG`. Checks that it ran `body` and passed, and
+/// returns its stdout and stderr.
+fn run_child(body: &str) -> (String, String) {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_process_body",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", body, "--nocapture", "--test-threads=1"])
         .env(CHILD, "1")
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
@@ -277,40 +310,123 @@ fn default_hook_output_seen_from_a_child_process() {
     let (stdout, stderr) = (join_thread(stdout), join_thread(stderr));
     assert!(status.success(), "child failed:\n{stdout}\n{stderr}");
     assert!(
-        stdout.contains("test child_process_body ... ok") && stdout.contains("1 passed"),
+        stdout.contains(&format!("test {body} ... ok")) && stdout.contains("1 passed"),
         "the child did not run its body:\n{stdout}"
     );
+    (stdout, stderr)
+}
 
-    // the default report, for an OS thread and a task-thread; a payload that is not
-    // a string is still reported.
-    let x1 = section(&stderr, "[x1]\n", "[x4 ident=");
-    assert!(x1.contains(&report("x1-os", "x1 os boom")), "{x1}");
-    assert!(x1.contains(&report("x1-task", "x1 task boom 2")), "{x1}");
-    let any = section(x1, "Exception in thread x1-any:\n", "\n");
-    assert!(any.starts_with("panic: "), "{x1}");
-    assert!(!stderr.contains("Unhandled exception"), "{stderr}");
+/// What a hook owns in the test of old hooks' drops: its `Drop` calls back into the
+/// process-wide settings (the stack size, and both hooks' setters), as user code may.
+struct CallsBackOnDrop {
+    drops: Arc<AtomicUsize>,
+}
 
-    // with no thread, the calling thread's ident stands in for the name.
-    let ident = section(&stderr, "[x4 ident=", "]\n");
-    assert!(ident.parse::<u64>().is_ok_and(|i| i != 0), "{ident:?}");
-    let x4 = section(&stderr, "]\n", "[x5]");
-    assert!(x4.contains(&report(ident, "x4 boom")), "{x4}");
+impl Drop for CallsBackOnDrop {
+    fn drop(&mut self) {
+        let size = threading::stack_size();
+        threading::set_stack_size(size).unwrap();
+        threading::set_excepthook(threading::excepthook);
+        threading::set_start_hook(|_| {});
+        threading::clear_start_hook();
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
-    // the hook's own panic is reported; the default report is not written.
-    let x5 = section(&stderr, "[x5]\n", "[x6]");
-    assert!(
-        x5.contains("Exception in threading.excepthook:\npanic: x5 hook boom\n"),
-        "{x5}"
+/// The scenarios of [`old_hooks_are_dropped_with_the_settings_unlocked`]: each replaces or
+/// clears a hook that owns a [`CallsBackOnDrop`], whose drop must find the settings
+/// unlocked. Returns how many such drops ran.
+fn replace_hooks_that_call_back_on_drop() -> usize {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let owned = || CallsBackOnDrop {
+        drops: drops.clone(),
+    };
+
+    // An excepthook replaced by another.
+    let o = owned();
+    threading::set_excepthook(move |_| {
+        let _ = &o;
+    });
+    threading::set_excepthook(threading::excepthook);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "excepthook replaced");
+
+    // A start hook replaced by another, then one cleared.
+    let o = owned();
+    threading::set_start_hook(move |_| {
+        let _ = &o;
+    });
+    threading::set_start_hook(|_| {});
+    assert_eq!(drops.load(Ordering::SeqCst), 2, "start hook replaced");
+    let o = owned();
+    threading::set_start_hook(move |_| {
+        let _ = &o;
+    });
+    threading::clear_start_hook();
+    assert_eq!(drops.load(Ordering::SeqCst), 3, "start hook cleared");
+
+    // A start hook that clears itself while it runs: the new thread holds the last
+    // reference, and drops it after the hook returned, before the target.
+    let o = owned();
+    let d = drops.clone();
+    threading::set_start_hook(move |_| {
+        let _ = &o;
+        threading::clear_start_hook();
+    });
+    let t = blocking::Thread::new(move || d.load(Ordering::SeqCst));
+    t.start().unwrap();
+    assert_eq!(
+        t.join_timeout(LATE),
+        Ok(Some(4)),
+        "start hook cleared by itself"
     );
-    assert!(!x5.contains("Exception in thread x5-os:"), "{x5}");
 
-    // the custom hook's output replaces the default; the default set back writes
-    // its report exactly as before.
-    let x6 = section(&stderr, "[x6]\n", "[end]");
-    assert!(x6.contains("custom hook: x6-custom: x6 one\n"), "{x6}");
-    assert!(!x6.contains("Exception in thread x6-custom"), "{x6}");
-    assert!(x6.contains(&report("x6-default", "x6 two")), "{x6}");
-    assert!(!x6.contains("custom hook: x6-default"), "{x6}");
+    // An excepthook that replaces itself while it runs, in a thread that panics.
+    let o = owned();
+    threading::set_excepthook(move |_| {
+        let _ = &o;
+        threading::set_excepthook(|_| {});
+    });
+    let t = blocking::Thread::new(|| panic!("reported to a hook that replaces itself"));
+    t.start().unwrap();
+    assert!(matches!(t.join_timeout(LATE), Err(JoinError::Panicked(_))));
+    drops.load(Ordering::SeqCst)
+}
+
+/// Not a test of its own: the body of the child process that
+/// [`old_hooks_are_dropped_with_the_settings_unlocked`] starts. Without [`CHILD`] set it
+/// returns at once. The scenarios run on a thread of their own: if one deadlocks on the
+/// settings, the child says so and exits (nothing here could take the settings again).
+#[test]
+fn hook_drop_child_body() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = std::panic::catch_unwind(replace_hooks_that_call_back_on_drop);
+        let _ = tx.send(r);
+    });
+    match rx.recv_timeout(LATE) {
+        Ok(Ok(drops)) => assert_eq!(drops, 5),
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(_) => {
+            eprintln!("[deadlock: a hook's drop did not return in {LATE:?}]");
+            std::process::exit(3);
+        }
+    }
+}
+
+// regression: issue 13 defect 8
+// Replacing or clearing a hook drops the old one with the settings unlocked: a hook whose
+// `Drop` reads the stack size and sets both hooks again does not deadlock. Also when a
+// running hook replaces itself (its thread drops the last reference after the call). In a
+// child process, where a deadlock on the process-wide settings cannot stop the other
+// tests of this binary, run on a thread with a bounded wait.
+#[test]
+fn old_hooks_are_dropped_with_the_settings_unlocked() {
+    let _hooks = hooks();
+    let (_, stderr) = run_child("hook_drop_child_body");
+    assert!(!stderr.contains("[deadlock"), "{stderr}");
 }
 
 // conformance: X-2, T-24, TM-9

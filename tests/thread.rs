@@ -1111,10 +1111,10 @@ fn a_task_thread_whose_runtime_shuts_down_is_cancelled() {
 }
 
 // conformance: T-26
-// The OS cannot be made to refuse a thread here, but the async form has its own refusal:
-// a task-thread made and started with no runtime anywhere gets `StartError::NoRuntime`,
-// and is left unregistered (not alive, not listed, not joinable), as T-26 asks of a thread
-// the OS refused.
+// Besides the OS's refusal (a stack no OS grants: see the races below), the async form has
+// its own: a task-thread made and started with no runtime anywhere gets
+// `StartError::NoRuntime`, and is left unregistered (not alive, not listed, not joinable),
+// as T-26 asks of a thread the OS refused.
 #[test]
 fn a_refused_start_leaves_nothing_registered() {
     run_on_thread(|| {
@@ -1160,6 +1160,302 @@ fn a_start_refused_for_want_of_a_runtime_can_be_retried() {
         assert_eq!(t.join().await, Ok(Some(5)));
     });
     assert!(matches!(t.start(), Err(StartError::AlreadyStarted)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Joins racing a start that fails.
+// ---------------------------------------------------------------------------------------
+
+/// A stack size no OS grants: the start of an OS thread that asks for it fails with
+/// `StartError::Spawn`.
+const REFUSED_STACK: usize = usize::MAX / 2;
+
+/// Rounds of a refused start raced by joiners, each with fresh racers.
+const RACE_ROUNDS: usize = 40;
+
+/// At most this many joins per racer and round: a racer stops soon after `start()` has
+/// returned, or at this bound, whichever comes first.
+const RACE_SPINS: usize = 200_000;
+
+/// How one racer joins, each time round its loop.
+#[derive(Clone, Copy, Debug)]
+enum Racer {
+    /// A plain thread: `join_timeout(LATE)`.
+    ThreadTimed,
+    /// A plain thread: an untimed `join()`; the racer's own end is bounded by `LATE`.
+    ThreadUntimed,
+    /// A task: `join_timeout(LATE).await`.
+    TaskTimed,
+    /// A task: an untimed `join().await`; the task's end is bounded by `LATE`.
+    TaskUntimed,
+    /// A plain thread: `blocking::shutdown()`, which waits for every non-daemon thread.
+    Shutdown,
+}
+
+/// What a racer saw: every join gave `NotStarted`, how many joins it made before `start()`
+/// returned, and how many after.
+type Seen = (usize, usize);
+
+/// One racer's loop: `join` until `done` is set (then once more), at most `RACE_SPINS` times,
+/// each result `NotStarted`. A join that blocks on the refused thread runs into `LATE` (the
+/// timed joins return `TimedOut`, the untimed ones never return): the test fails either way.
+fn race_loop(
+    ready: &AtomicUsize,
+    done: &AtomicBool,
+    mut join: impl FnMut() -> Result<(), JoinError>,
+) -> Seen {
+    let (mut before, mut after) = (0, 0);
+    for i in 0..RACE_SPINS {
+        let finished = done.load(SeqCst);
+        let r = join();
+        assert_eq!(
+            r,
+            Err(JoinError::NotStarted),
+            "join {i} (start returned: {finished})"
+        );
+        if i == 0 {
+            ready.fetch_add(1, SeqCst);
+        }
+        if finished {
+            after += 1;
+            break;
+        }
+        before += 1;
+    }
+    (before, after)
+}
+
+/// Race `start` (which must fail) against every kind of [`Racer`]: plain threads and tasks on
+/// `rt` keep joining `t` from before the call until after it returned. Returns the error.
+fn race_a_refused_start(
+    rt: &tokio::runtime::Runtime,
+    t: &Thread,
+    racers: &[Racer],
+    start: impl FnOnce() -> Result<(), StartError>,
+) -> StartError {
+    let ready = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    let mut tasks = Vec::new();
+    for &racer in racers {
+        let (t, ready, done) = (t.clone(), ready.clone(), done.clone());
+        match racer {
+            Racer::ThreadTimed | Racer::ThreadUntimed | Racer::Shutdown => {
+                threads.push(std::thread::spawn(move || {
+                    let b = t.blocking();
+                    race_loop(&ready, &done, || match racer {
+                        Racer::ThreadTimed => b.join_timeout(LATE).map(drop),
+                        Racer::ThreadUntimed => b.join().map(drop),
+                        // Shutdown has no error: it must just return, and the thread
+                        // still reads as not started.
+                        _ => {
+                            threading::blocking::shutdown();
+                            b.join_timeout(Duration::ZERO).map(drop)
+                        }
+                    })
+                }));
+            }
+            Racer::TaskTimed | Racer::TaskUntimed => {
+                tasks.push(rt.spawn(async move {
+                    let (mut before, mut after) = (0, 0);
+                    for i in 0..RACE_SPINS {
+                        let finished = done.load(SeqCst);
+                        let r = match racer {
+                            Racer::TaskTimed => t.join_timeout(LATE).await,
+                            _ => t.join().await,
+                        };
+                        assert_eq!(r, Err(JoinError::NotStarted), "join {i} ({finished})");
+                        if i == 0 {
+                            ready.fetch_add(1, SeqCst);
+                        }
+                        if finished {
+                            after += 1;
+                            break;
+                        }
+                        before += 1;
+                    }
+                    (before, after)
+                }));
+            }
+        }
+    }
+    wait_until(|| ready.load(SeqCst) == racers.len());
+    let err = start().expect_err("this start must be refused");
+    done.store(true, SeqCst);
+    let mut seen: Vec<Seen> = threads.into_iter().map(join_thread).collect();
+    seen.extend(rt.block_on(async {
+        let mut v = Vec::new();
+        for h in tasks {
+            v.push(join_task(h).await);
+        }
+        v
+    }));
+    assert_eq!(seen.len(), racers.len());
+    // Every racer joined before start() and, unless it hit its bound first, after it.
+    assert!(seen.iter().all(|&(before, _)| before >= 1), "{seen:?}");
+
+    // After the refusal: never started, not listed, and a join returns at once.
+    assert!(!t.is_alive());
+    assert_eq!(t.ident(), None);
+    assert!(!threading::enumerate().contains(t));
+    assert!(format!("{t:?}").contains("initial"), "{t:?}");
+    let at = Instant::now();
+    assert_eq!(t.blocking().join(), Err(JoinError::NotStarted));
+    assert_eq!(
+        t.blocking().join_timeout(FOREVER),
+        Err(JoinError::NotStarted)
+    );
+    assert_eq!(
+        rt.block_on(t.join_timeout(FOREVER)),
+        Err(JoinError::NotStarted)
+    );
+    assert_eq!(rt.block_on(t.join()), Err(JoinError::NotStarted));
+    assert_quick(at, LATE);
+    err
+}
+
+const ALL_RACERS: [Racer; 5] = [
+    Racer::ThreadTimed,
+    Racer::ThreadUntimed,
+    Racer::TaskTimed,
+    Racer::TaskUntimed,
+    Racer::Shutdown,
+];
+
+// regression: issue 13 defect 7
+// conformance: T-26
+// An OS thread whose stack the OS refuses: start() returns StartError::Spawn, and every
+// join racing it (plain threads and tasks, timed and untimed, and a shutdown, all started
+// before the call and joining until after it) returns NotStarted at once. The thread reads
+// as never started and cannot be started again (its target went with the refused spawn).
+#[test]
+fn joins_racing_a_start_the_os_refuses_return_not_started_at_once() {
+    run_on_thread(|| {
+        let rt = mt_runtime();
+        for round in 0..RACE_ROUNDS {
+            let token = Arc::new(());
+            let t2 = token.clone();
+            let t = threading::blocking::Thread::builder()
+                .name(format!("refused-{round}"))
+                .daemon(false)
+                .stack_size(REFUSED_STACK)
+                .target(move || drop(t2))
+                .into_async();
+            let s = t.clone();
+            let err = race_a_refused_start(&rt, &t, &ALL_RACERS, move || s.start());
+            assert!(
+                matches!(err, StartError::Spawn(_)),
+                "round {round}: {err:?}"
+            );
+            assert!(!err.to_string().is_empty());
+            assert!(matches!(t.start(), Err(StartError::AlreadyStarted)));
+            assert_eq!(Arc::strong_count(&token), 1, "the refused target was kept");
+        }
+    });
+}
+
+// regression: issue 13 defect 7
+// The same race for a task-thread and a spawn_blocking thread started where there is no
+// runtime (StartError::NoRuntime): every join returns NotStarted at once, and the thread,
+// which may be started again, then runs once started inside a runtime.
+#[test]
+fn joins_racing_a_start_without_a_runtime_return_not_started_at_once() {
+    run_on_thread(|| {
+        let rt = mt_runtime();
+        for round in 0..RACE_ROUNDS {
+            let value = Arc::new(AtomicUsize::new(0));
+            let v = value.clone();
+            let t: Thread = if round % 2 == 0 {
+                Thread::builder()
+                    .daemon(false)
+                    .target(move || async move { v.store(round + 1, SeqCst) })
+            } else {
+                Thread::builder()
+                    .daemon(false)
+                    .blocking_target(move || v.store(round + 1, SeqCst))
+            };
+            let s = t.clone();
+            // This thread is outside any runtime, and so was the one that made `t`.
+            let err = race_a_refused_start(&rt, &t, &ALL_RACERS, move || s.start());
+            assert!(
+                matches!(err, StartError::NoRuntime),
+                "round {round}: {err:?}"
+            );
+            let _in_rt = rt.enter();
+            t.start().expect("a retry inside a runtime starts it");
+            assert_eq!(t.blocking().join_timeout(LATE), Ok(Some(())));
+            assert_eq!(value.load(SeqCst), round + 1);
+        }
+    });
+}
+
+/// A `fmt::Write` that reads the thread it is given the `Debug` of, at every write.
+struct ReadsTheThread {
+    t: threading::blocking::Thread,
+    out: String,
+}
+
+impl std::fmt::Write for ReadsTheThread {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let _ = (
+            self.t.name(),
+            self.t.ident(),
+            self.t.daemon(),
+            self.t.is_alive(),
+        );
+        self.out.push_str(s);
+        Ok(())
+    }
+}
+
+// regression: issue 13, point 2's rule (audit of src/thread.rs: `Debug` wrote to the
+// caller's writer under the thread's own lock)
+// A thread's `Debug` runs the caller's writer with no lock of the crate held: a writer
+// that reads the same thread (name, ident, flag, liveness) at each write gets the repr,
+// before start, while it runs and after, also through an excepthook's arguments. On a
+// thread of its own with a bounded wait, so a deadlock fails the test.
+#[test]
+fn debug_into_a_writer_that_reads_the_thread_does_not_deadlock() {
+    use std::fmt::Write as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let go = Arc::new(threading::blocking::Event::new());
+        let g = go.clone();
+        let t = threading::blocking::Thread::builder()
+            .name("read-back")
+            .target(move || g.wait());
+        let mut w = ReadsTheThread {
+            t: t.clone(),
+            out: String::new(),
+        };
+        write!(w, "{t:?}").unwrap();
+        t.start().unwrap();
+        write!(w, "|{t:?}").unwrap();
+        let payload: Box<dyn std::any::Any + Send> = Box::new("p");
+        let me = t.as_async().clone();
+        write!(
+            w,
+            "|{:?}",
+            threading::ExceptHookArgs::new(&*payload, Some(&me))
+        )
+        .unwrap();
+        go.set();
+        let joined = t.join_timeout(LATE);
+        write!(w, "|{t:?}").unwrap();
+        let _ = tx.send((w.out, joined, t.ident().unwrap()));
+    });
+    let (out, joined, id) = rx
+        .recv_timeout(LATE)
+        .expect("a Debug into a writer that reads the thread deadlocked");
+    assert_eq!(joined, Ok(Some(())));
+    assert_eq!(
+        out,
+        format!(
+            "<Thread(read-back, initial daemon)>|<Thread(read-back, started daemon {id})>|\
+             ExceptHookArgs {{ message: Some(\"p\"), thread: Some(<Thread(read-back, started \
+             daemon {id})>) }}|<Thread(read-back, stopped daemon {id})>"
+        )
+    );
 }
 
 // conformance: T-27, M-2
