@@ -168,14 +168,45 @@ impl Permits {
     pub(crate) fn try_acquire(&self) -> bool {
         let mut s = self.state.load(Ordering::Relaxed);
         loop {
-            if s < ONE || (self.fair && s & QUEUED != 0) {
+            if s < ONE {
                 return false;
+            }
+            if self.fair && s & QUEUED != 0 {
+                // Someone may be queued ahead, or the mark is only a grant in flight: the
+                // list, under its lock, tells which.
+                return self.try_acquire_marked();
             }
             // Acquire: pairs with the Release of the last release, so the previous holder's
             // writes are visible to the new one.
             match self
                 .state
                 .compare_exchange_weak(s, s - ONE, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// A fair instance with free permits and `QUEUED` set: take a permit if nobody is
+    /// queued (the mark then only stays for grants in flight, or until `settle` clears it).
+    #[cold]
+    fn try_acquire_marked(&self) -> bool {
+        let list = self.queue.lock();
+        if !list.is_empty() {
+            return false;
+        }
+        let idle = self.in_flight() == 0;
+        let mut s = self.state.load(Ordering::Relaxed);
+        loop {
+            if s < ONE {
+                return false;
+            }
+            let new = if idle { (s - ONE) & !QUEUED } else { s - ONE };
+            // Acquire: as in `try_acquire`.
+            match self
+                .state
+                .compare_exchange_weak(s, new, Ordering::Acquire, Ordering::Relaxed)
             {
                 Ok(_) => return true,
                 Err(actual) => s = actual,
