@@ -64,6 +64,30 @@ pub(crate) struct LocalState<T, F> {
 /// `Local` has no context to keep a value in: `with` gets a value for that call only,
 /// `set` drops its value at once, and `take` returns `None`.
 ///
+/// # Values own what they use: `T: Send + 'static`
+///
+/// A value lives as long as its context, not as long as the `Local`: a thread's value is
+/// dropped when the thread ends, which may be after the `Local` is gone, and after the
+/// [`std::thread::scope`] that ran the thread has returned (std runs a thread's TLS
+/// destructors after its scope saw it finish). A thread that is ending may still be dropping
+/// its value when the `Local`'s drop returns. So a value may not borrow from a stack frame
+/// (`T: 'static`, as with std's `thread_local!`), and it may be dropped on another thread
+/// than the one that made it (`T: Send`): by the thread that drops the `Local`, or by
+/// whichever worker ends a task. The init function may borrow: it only runs while the
+/// `Local` is borrowed. Share what values need through an `Arc`.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// let frame = String::from("frame");
+/// let shared = Arc::new(String::from("shared"));
+/// let len = threading::Local::new(|| frame.len()); // the init function borrows `frame`
+/// let name = threading::Local::new(|| shared.clone()); // each value owns an `Arc`
+/// std::thread::scope(|s| {
+///     s.spawn(|| assert_eq!(len.with(|n| *n) + name.with(|n| n.len()), 11));
+/// });
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -126,7 +150,7 @@ unsafe impl<T, F> Form for BlockingLocal<T, F> {
 
 macro_rules! local_common {
     ($ty:ident, $path:literal, $cx:expr, $context:literal) => {
-        impl<T: Send, F: Fn() -> T> $ty<T, F> {
+        impl<T: Send + 'static, F: Fn() -> T> $ty<T, F> {
             /// A new `Local` whose values `init` makes, one per context, on first access.
             /// `const`, so a `static` works.
             ///
@@ -136,6 +160,25 @@ macro_rules! local_common {
             /// use std::cell::Cell;
             #[doc = concat!("static N: ", $path, "<Cell<u8>> = ", $path, "::new(|| Cell::new(7));")]
             /// assert_eq!(N.with(Cell::get), 7);
+            /// ```
+            ///
+            /// A value that borrows from a stack frame does not compile: a scoped thread's
+            /// value is dropped when the thread ends, which may be after the frame is gone
+            /// (see [`Local`](crate::Local#values-own-what-they-use-t-send--static)).
+            ///
+            /// ```compile_fail,E0597
+            /// // regression: issue 13 defect 9
+            /// let name = String::from("frame");
+            #[doc = concat!("let l = ", $path, "::new(|| name.as_str()); // `&str` borrows `name`")]
+            /// std::thread::scope(|s| {
+            ///     s.spawn(|| l.with(|n| n.len()));
+            /// });
+            /// ```
+            ///
+            /// Nor does a value that may not be dropped on another thread:
+            ///
+            /// ```compile_fail,E0277
+            #[doc = concat!("let l = ", $path, "::new(|| std::rc::Rc::new(0)); // `Rc` is not `Send`")]
             /// ```
             pub const fn new(init: F) -> Self {
                 Self {
@@ -243,7 +286,7 @@ macro_rules! local_common {
             }
         }
 
-        impl<T: Send + Default> Default for $ty<T> {
+        impl<T: Send + Default + 'static> Default for $ty<T> {
             /// A `Local` whose init function is `T::default`.
             ///
             /// # Examples

@@ -15,9 +15,9 @@ mod common;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Weak};
+use std::sync::{mpsc, Arc, Barrier, Mutex, Weak};
 
-use common::{ct_runtime, join_thread, mt_runtime, run_on_thread};
+use common::{ct_runtime, join_thread, mt_runtime, run_on_thread, LATE};
 
 /// Counts its drops in a shared counter.
 struct Counted(Arc<AtomicUsize>);
@@ -469,6 +469,88 @@ both_forms! {
     fn default_uses_t_default() {
         let l: L<Vec<u8>> = L::default();
         assert!(l.with(Vec::is_empty));
+    }
+
+    #[test]
+    fn a_scoped_threads_value_dropped_after_its_scope_and_local_owns_what_it_reads() {
+        // regression: issue 13 defect 9 — a value that borrowed the frame of a
+        // `std::thread::scope` was dropped by the scoped thread's TLS destructor after the
+        // scope returned and the frame was freed (valgrind: invalid read; miri: dangling
+        // reference). Values are `'static` now: the borrowing version does not compile (the
+        // `compile_fail` example of `Local::new`, which compiled on the old code). This is
+        // the same schedule with a value that owns what it reads, and an init function that
+        // borrows the frame (allowed: it only runs while the `Local` is borrowed).
+        struct Reads {
+            text: Arc<String>,
+            started: mpsc::Sender<std::thread::ThreadId>,
+            go: mpsc::Receiver<()>,
+            read: mpsc::Sender<String>,
+        }
+        impl Drop for Reads {
+            fn drop(&mut self) {
+                self.started.send(std::thread::current().id()).unwrap();
+                // Held here until the Local and the frame's `Arc` are gone.
+                self.go.recv_timeout(LATE).expect("the test let the drop go on");
+                self.read.send(self.text.to_string()).unwrap();
+            }
+        }
+        let (started_tx, started) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel();
+        let (read_tx, read) = mpsc::channel();
+        let go_rx = Mutex::new(Some(go_rx));
+        let text = Arc::new(String::from("owned by the value"));
+        let l = L::new(|| Reads {
+            text: text.clone(),
+            started: started_tx.clone(),
+            go: go_rx.lock().unwrap().take().expect("one thread, one value"),
+            read: read_tx.clone(),
+        });
+        let mut scoped = None;
+        std::thread::scope(|s| {
+            let t = s.spawn(|| l.with(|r| assert_eq!(r.text.len(), 18)));
+            scoped = Some(t.thread().id());
+        });
+        // The scoped thread's end drops its value (its TLS destructor runs after the
+        // thread's closure returned, maybe after `scope` did), on that thread.
+        let dropped_on = started.recv_timeout(LATE).expect("the thread's end drops its value");
+        assert_eq!(Some(dropped_on), scoped);
+        drop(l); // the thread's end claimed the value: the Local's drop leaves it
+        drop(text);
+        go.send(()).unwrap();
+        assert_eq!(read.recv_timeout(LATE).unwrap(), "owned by the value");
+    }
+
+    #[test]
+    fn init_and_drop_run_under_no_lock_of_the_crate() {
+        // Issue 13 asks that no user code run under a lock of the crate. The init function
+        // and a value's `Drop` (at its thread's end) each start a fresh thread that takes a
+        // context index, which locks the crate's index pool: under that lock, it would
+        // deadlock (bounded here by `LATE`).
+        fn use_a_local_on_a_new_thread(what: &str) {
+            static OTHER: L<u8> = L::new(|| 0);
+            let (done, finished) = mpsc::channel();
+            std::thread::spawn(move || {
+                OTHER.with(|_| ());
+                done.send(()).unwrap();
+            });
+            finished
+                .recv_timeout(LATE)
+                .unwrap_or_else(|_| panic!("{what} runs under a lock of the crate"));
+        }
+        struct DropUses;
+        impl Drop for DropUses {
+            fn drop(&mut self) {
+                use_a_local_on_a_new_thread("a value's drop");
+            }
+        }
+        let l = Arc::new(L::new(|| {
+            use_a_local_on_a_new_thread("the init function");
+            DropUses
+        }));
+        let l2 = l.clone();
+        join_thread(std::thread::spawn(move || l2.with(|_| ()))); // dropped at its end
+        l.with(|_| ());
+        drop(l); // and by the Local's drop
     }
 
     #[test]

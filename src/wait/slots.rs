@@ -29,6 +29,14 @@
 //!   registration one; whoever drops the last frees the buckets. A context prunes the
 //!   registrations of dropped `Local`s when its list doubles, so that a long-lived thread
 //!   that uses many short-lived `Local`s keeps little memory.
+//! - **Why `T: Send + 'static`.** A value lives as long as its context, not as long as its
+//!   `Local`: a context's end may claim a value (its swap won) and drop it after the
+//!   `Local`'s drop returned, a leaked `Local`'s values are dropped by their contexts' ends,
+//!   and a `std::thread::scope` returns before its threads' TLS destructors run. Nothing
+//!   bounds the end of a context by a lifetime the table could name, so a value may borrow
+//!   nothing (`'static`; a value borrowing a scope's frame was read after the frame was
+//!   freed: issue 13, defect 9), and it may be dropped on any thread (`Send`). The only
+//!   constructor, [`Slots::new`], asks for both, so no table of another `T` exists.
 //!
 //! # Entry states
 //!
@@ -632,8 +640,9 @@ struct Registration {
 }
 
 // SAFETY: a registration only points at a reference-counted header and at an entry that
-// the header keeps alive, and is only made for tables of `T: Send`, whose values may be
-// dropped on any thread; the context that holds it never uses it from two threads at once.
+// the header keeps alive, and is only made for tables of `T: Send + 'static`, whose values
+// may be dropped on any thread and at any time; the context that holds it never uses it
+// from two threads at once.
 unsafe impl Send for Registration {}
 
 impl Registration {
@@ -693,13 +702,15 @@ pub(crate) struct Slots<T> {
 }
 
 // SAFETY: a table hands each context only its own value, never another's, so sharing it
-// between threads shares no `T`; values may be dropped by whichever thread drops the table
-// or ends a context, which `T: Send` allows.
+// between threads shares no `T` (a task context's value is used by one thread at a time,
+// handed between workers as the task is, which `T: Send` allows); values may be dropped by
+// whichever thread drops the table or ends a context, which `T: Send` allows. (Tables
+// exist only for `T: 'static` too: see the module docs.)
 unsafe impl<T: Send> Sync for Slots<T> {}
 // SAFETY: as above: moving the table moves its values, which `T: Send` allows.
 unsafe impl<T: Send> Send for Slots<T> {}
 
-impl<T> Slots<T> {
+impl<T: Send + 'static> Slots<T> {
     pub(crate) const fn new() -> Self {
         Slots {
             buckets: [const { AtomicPtr::new(ptr::null_mut()) }; BUCKETS],
@@ -707,9 +718,7 @@ impl<T> Slots<T> {
             _values: PhantomData,
         }
     }
-}
 
-impl<T: Send> Slots<T> {
     /// Call `f` on the current context's value, made by `init` first if it has none.
     #[inline]
     pub(crate) fn with<R>(&self, cx: Ctx, init: impl FnOnce() -> T, f: impl FnOnce(&T) -> R) -> R {
